@@ -1,0 +1,170 @@
+/*-------------------------------------------------------------------------
+ * auditlog_fdw.c
+ *	  Entry points: handler, validator and the FDW callbacks.
+ *
+ * Each callback only delegates: planning to quals.c and plan_private.c,
+ * execution to scan.c, EXPLAIN to explain.c, IMPORT FOREIGN SCHEMA to
+ * import.c, option checks to option.c.  Vendor specifics live in
+ * src/vendors/.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/reloptions.h"
+#include "foreign/fdwapi.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+
+#include "auditlog_fdw.h"
+#include "http.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(auditlog_fdw_handler);
+PG_FUNCTION_INFO_V1(auditlog_fdw_validator);
+
+void		_PG_init(void);
+
+/* Rows a scan is assumed to return before selectivity: an audit log is big. */
+#define ALF_BASE_ROWS		10000.0
+/* Costs: one vendor request is expensive next to a row. */
+#define ALF_REQUEST_COST	1000.0
+#define ALF_ROW_COST		0.01
+
+void
+_PG_init(void)
+{
+	alf_http_global_init();
+}
+
+static void
+alfGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	AlfRelInfo *info = alf_classify_quals(root, baserel, foreigntableid);
+	Selectivity sel = clauselist_selectivity(root, baserel->baserestrictinfo, 0,
+											 JOIN_INNER, NULL);
+
+	baserel->fdw_private = info;
+	baserel->rows = clamp_row_est(ALF_BASE_ROWS * sel);
+	/* a LIMIT of a single-table query lets the scan ask for smaller pages */
+	if (bms_membership(root->all_baserels) == BMS_SINGLETON && info->local_only == NIL)
+		info->limit_hint = root->limit_tuples;
+}
+
+static void
+alfGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	AlfRelInfo *info = (AlfRelInfo *) baserel->fdw_private;
+	int			page = info->opts->vendor->max_page_size > 0 ?
+		alf_effective_page_size(info->opts->vendor, info->opts, -1) : 1000;
+	Cost		startup = ALF_REQUEST_COST;
+	Cost		total = startup + ceil(baserel->rows / page) * ALF_REQUEST_COST +
+		baserel->rows * ALF_ROW_COST;
+	AlfSortDir	dir;
+	List	   *pathkeys;
+
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
+													   startup, total, NIL, NULL, NULL,
+													   list_make1_int(ALF_SORT_NONE)));
+	pathkeys = alf_time_pathkeys(root, baserel, info, &dir);
+	if (pathkeys != NIL)
+		add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
+														   startup, total, pathkeys, NULL,
+														   NULL, list_make1_int(dir)));
+}
+
+static ForeignScan *
+alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	AlfRelInfo *info = (AlfRelInfo *) baserel->fdw_private;
+	AlfSortDir	dir = (AlfSortDir) linitial_int(best_path->fdw_private);
+	double		limit_hint = info->limit_hint;
+	List	   *fdw_exprs;
+	List	   *fdw_private;
+	List	   *pushed_rinfos = NIL;
+	ListCell   *lc;
+
+	/* the hint only holds when nothing above the scan reorders its rows */
+	if (root->query_pathkeys != NIL &&
+		!pathkeys_contained_in(root->query_pathkeys, best_path->path.pathkeys))
+		limit_hint = -1;
+	foreach(lc, info->pushed)
+		pushed_rinfos = lappend(pushed_rinfos, ((AlfQual *) lfirst(lc))->rinfo);
+
+	fdw_private = alf_pack_plan_private(info->pushed, dir, limit_hint,
+										alf_deparse_clauses(pushed_rinfos, baserel->relid,
+															foreigntableid),
+										alf_deparse_clauses(info->local_only, baserel->relid,
+															foreigntableid),
+										&fdw_exprs);
+
+	/* every condition is rechecked locally: vendor filters may be looser */
+	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),
+							baserel->relid, fdw_exprs, fdw_private, NIL, NIL, outer_plan);
+}
+
+static void
+alfBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	node->fdw_state = alf_scan_begin(node, eflags);
+}
+
+static TupleTableSlot *
+alfIterateForeignScan(ForeignScanState *node)
+{
+	return alf_scan_next((AlfScanState *) node->fdw_state, node->ss.ss_ScanTupleSlot);
+}
+
+static void
+alfReScanForeignScan(ForeignScanState *node)
+{
+	alf_scan_rescan((AlfScanState *) node->fdw_state);
+}
+
+static void
+alfEndForeignScan(ForeignScanState *node)
+{
+	alf_scan_end((AlfScanState *) node->fdw_state);
+}
+
+static void
+alfExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	alf_explain_scan(node, (AlfScanState *) node->fdw_state, es);
+}
+
+static List *
+alfImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	return alf_import_schema(stmt, serverOid);
+}
+
+Datum
+auditlog_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = alfGetForeignRelSize;
+	routine->GetForeignPaths = alfGetForeignPaths;
+	routine->GetForeignPlan = alfGetForeignPlan;
+	routine->BeginForeignScan = alfBeginForeignScan;
+	routine->IterateForeignScan = alfIterateForeignScan;
+	routine->ReScanForeignScan = alfReScanForeignScan;
+	routine->EndForeignScan = alfEndForeignScan;
+	routine->ExplainForeignScan = alfExplainForeignScan;
+	routine->ImportForeignSchema = alfImportForeignSchema;
+	PG_RETURN_POINTER(routine);
+}
+
+Datum
+auditlog_fdw_validator(PG_FUNCTION_ARGS)
+{
+	alf_validate_options(untransformRelOptions(PG_GETARG_DATUM(0)), PG_GETARG_OID(1));
+	PG_RETURN_VOID();
+}

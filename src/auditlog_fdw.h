@@ -1,0 +1,147 @@
+/*-------------------------------------------------------------------------
+ * auditlog_fdw.h
+ *	  Private declarations shared by the core files of auditlog_fdw.
+ *
+ * Grouped by the file that owns them, so this header alone shows who does
+ * what.  Vendor modules include vendors/vendor.h instead.
+ *-------------------------------------------------------------------------
+ */
+#ifndef AUDITLOG_FDW_H
+#define AUDITLOG_FDW_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "commands/explain.h"
+#include "fmgr.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/relcache.h"
+
+#include "vendors/vendor.h"
+
+/* Hard limit on one response body (decoded), so a huge body is an error. */
+#define ALF_MAX_BODY_BYTES		((size_t) 256 * 1024 * 1024)
+
+/* in option.c */
+typedef struct AlfOptions
+{
+	const AlfVendor *vendor;
+	char	   *base_url;
+	bool		base_url_http;	/* http:// (loopback only) */
+	char	   *ca_file;
+	char	   *proxy;
+	int			timeout_ms;
+	int			max_retries;
+	int			page_size;		/* 0: vendor maximum */
+	int			concurrency;	/* 0: vendor default */
+	List	   *all;			/* merged DefElems (table over server) */
+	Oid			serverid;
+	Oid			tableid;
+} AlfOptions;
+
+extern AlfOptions *alf_get_options(Oid foreigntableid);
+extern AlfOptions *alf_get_server_options(Oid serverid);
+extern List *alf_get_credentials(const AlfOptions *opts, Oid userid);
+extern const char *alf_option_value(const AlfOptions *opts, const char *name);
+extern void alf_validate_options(List *options, Oid catalog);
+extern bool alf_is_loopback_http(const char *url);
+extern bool alf_url_allowed(const AlfOptions *opts, const char *url);
+
+/* in quals.c */
+typedef enum AlfQualOp
+{
+	ALF_OP_EQ,
+	ALF_OP_LT,
+	ALF_OP_LE,
+	ALF_OP_GT,
+	ALF_OP_GE,
+	ALF_OP_IN
+} AlfQualOp;
+
+typedef struct AlfQual
+{
+	int			column;			/* catalogue index */
+	AlfQualOp	op;
+	Expr	   *value;			/* the compared expression (array for IN) */
+	Oid			value_type;		/* type of value (element type for IN) */
+	RestrictInfo *rinfo;
+} AlfQual;
+
+typedef struct AlfRelInfo
+{
+	AlfOptions *opts;
+	int		   *att_column;		/* attno-1 -> catalogue index, -1 unknown */
+	int			natts;
+	List	   *pushed;			/* AlfQual * sent to the vendor */
+	List	   *local_only;		/* RestrictInfo * the vendor never sees */
+	double		limit_hint;
+} AlfRelInfo;
+
+extern int	alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int attno,
+									 bool missing_ok);
+extern AlfRelInfo *alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel,
+									  Oid foreigntableid);
+extern List *alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info,
+							   AlfSortDir *dir);
+
+/* in plan_private.c */
+typedef struct AlfPlanPrivate
+{
+	List	   *quals;			/* AlfQual *, value replaced by fdw_exprs index */
+	AlfSortDir	sort;
+	double		limit_hint;
+	char	   *pushed_text;	/* "" if none */
+	char	   *local_text;		/* "" if none */
+} AlfPlanPrivate;
+
+extern List *alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
+								   const char *pushed_text, const char *local_text,
+								   List **fdw_exprs);
+extern AlfPlanPrivate *alf_unpack_plan_private(List *fdw_private);
+
+/* in scan_request.c */
+extern AlfScanRequest *alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts,
+											  AlfPlanPrivate *pp, Datum *values, bool *nulls,
+											  TimestampTz now, bool *empty);
+extern AlfScanRequest *alf_build_explain_request(const AlfVendor *vendor,
+												 const AlfOptions *opts,
+												 AlfPlanPrivate *pp, List *fdw_exprs,
+												 List *deparse_cxt);
+extern int	alf_effective_page_size(const AlfVendor *vendor, const AlfOptions *opts,
+									double limit_hint);
+
+/* in tuple.c */
+typedef struct AlfTupleBuilder AlfTupleBuilder;
+extern AlfTupleBuilder *alf_tuple_builder_create(Relation rel, const AlfVendor *vendor,
+												 const AlfOptions *opts);
+extern void alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
+							TimestampTz *event_time, bool *event_time_null);
+
+/* in timeconv.c */
+extern bool alf_text_to_timestamptz(const char *text, const char *default_zone,
+									TimestampTz *result);
+extern TimestampTz alf_epoch_ms_to_timestamptz(int64 ms);
+extern int64 alf_timestamptz_to_epoch_usec(TimestampTz t);
+extern TimestampTz alf_epoch_usec_to_timestamptz(int64 usec);
+
+/* in scan.c */
+typedef struct AlfScanState AlfScanState;
+extern AlfScanState *alf_scan_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *alf_scan_next(AlfScanState *ss, TupleTableSlot *slot);
+extern void alf_scan_rescan(AlfScanState *ss);
+extern void alf_scan_end(AlfScanState *ss);
+extern void alf_scan_explain_analyze(AlfScanState *ss, ExplainState *es);
+
+/* in explain.c */
+extern void alf_explain_scan(ForeignScanState *node, AlfScanState *ss, ExplainState *es);
+
+/* in import.c */
+extern List *alf_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+
+/* in explain.c */
+extern char *alf_deparse_clauses(List *clauses, Index relid, Oid foreigntableid);
+
+#endif							/* AUDITLOG_FDW_H */

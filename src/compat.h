@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ * compat.h
+ *	  Every PostgreSQL-version difference auditlog_fdw cares about, in one
+ *	  place, so function bodies stay free of #if PG_VERSION_NUM.
+ *
+ * Built and tested on 15; the shims keep 13-17 within reach.
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALF_COMPAT_H
+#define ALF_COMPAT_H
+
+#include "postgres.h"
+
+#include "storage/latch.h"
+
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#define alf_random_fraction() pg_prng_double(&pg_global_prng_state)
+#else
+#define alf_random_fraction() ((double) random() / (double) MAX_RANDOM_VALUE)
+#endif
+
+/* PG 17 tracks wait event sets by resource owner instead of memory context */
+#if PG_VERSION_NUM >= 170000
+#define alf_create_wait_event_set(nevents) CreateWaitEventSet(NULL, (nevents))
+#else
+#define alf_create_wait_event_set(nevents) CreateWaitEventSet(CurrentMemoryContext, (nevents))
+#endif
+
+/* PG 16 renamed the ACL check helper */
+#if PG_VERSION_NUM >= 160000
+#define alf_object_aclcheck(classid, objid, roleid, mode) \
+	object_aclcheck((classid), (objid), (roleid), (mode))
+#else
+#define alf_object_aclcheck(classid, objid, roleid, mode) \
+	pg_foreign_server_aclcheck((objid), (roleid), (mode))
+#endif
+
+/* The role a foreign scan runs as (PG 16 moved it into the plan node). */
+#if PG_VERSION_NUM >= 160000
+#define alf_scan_user_id(fsplan, estate) \
+	(OidIsValid((fsplan)->checkAsUser) ? (fsplan)->checkAsUser : GetUserId())
+#else
+#define alf_scan_user_id(fsplan, estate) \
+	(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser ? \
+	 exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser : GetUserId())
+#endif
+
+#endif							/* ALF_COMPAT_H */

@@ -1,0 +1,887 @@
+/*-------------------------------------------------------------------------
+ * http.c
+ *	  libcurl multi interface driven by PostgreSQL latch waits.
+ *
+ * Why the multi interface: curl_easy_perform blocks in its own poll(), so a
+ * query cancel would wait for the vendor.  Here curl tells us which sockets
+ * it wants (CURLMOPT_SOCKETFUNCTION) and when it wants a timeout
+ * (CURLMOPT_TIMERFUNCTION); we wait on those sockets and on MyLatch
+ * together, and check for interrupts whenever the latch is set.
+ *
+ * Ownership: everything curl allocates (easy handles, header lists, the
+ * malloc'd bodies being received) hangs off the AlfHttpClient, which a
+ * memory-context reset callback tears down.  So an ERROR anywhere (cancel,
+ * a bad page, a conversion failure) releases curl state without relying on
+ * EndForeignScan.  Curl callbacks never call palloc or ereport: they record
+ * what went wrong and return an abort code; we raise after curl returns.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include <curl/curl.h>
+
+#include "miscadmin.h"
+#include "mb/pg_wchar.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "auditlog_fdw.h"
+#include "compat.h"
+#include "http.h"
+#include "timeparse.h"
+
+#define ALF_MAX_SOCKETS		64
+#define ALF_MAX_TRANSFERS	16
+#define ALF_USER_AGENT		"auditlog_fdw/0.1"
+#define ALF_MAX_RETRY_AFTER_MS	(15 * 60 * 1000L)
+#define ALF_BACKOFF_BASE_MS	500L
+#define ALF_BACKOFF_MAX_MS	(30 * 1000L)
+
+/* One attempt of one request, as curl sees it.  malloc'd: curl's side. */
+typedef struct AlfTransfer
+{
+	CURL	   *easy;
+	struct curl_slist *headers;
+	char	   *body;
+	size_t		body_len;
+	size_t		body_cap;
+	char	   *head;			/* raw response header lines */
+	size_t		head_len;
+	size_t		head_cap;
+	bool		too_large;
+	bool		out_of_memory;
+	bool		done;
+	CURLcode	result;
+	char		errbuf[CURL_ERROR_SIZE];
+} AlfTransfer;
+
+struct AlfHttpPending
+{
+	AlfHttpRequest req;			/* deep copy, in the client's context */
+	AlfTransfer *xfer;			/* current attempt, or NULL */
+	int			attempts;
+};
+
+typedef struct AlfSocket
+{
+	curl_socket_t fd;
+	int			what;			/* CURL_POLL_IN / OUT / INOUT */
+} AlfSocket;
+
+struct AlfHttpClient
+{
+	AlfHttpConfig cfg;
+	MemoryContext cxt;
+	CURLM	   *multi;
+	AlfTransfer *active[ALF_MAX_TRANSFERS];
+	AlfSocket	sockets[ALF_MAX_SOCKETS];
+	int			nsockets;
+	bool		socket_overflow;
+	long		timer_ms;		/* -1: curl wants no timeout */
+	AlfHttpStats stats;
+	MemoryContextCallback cleanup;
+};
+
+static bool curl_ready = false;
+
+void
+alf_http_global_init(void)
+{
+	if (!curl_ready)
+	{
+		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not initialize the HTTP library")));
+		curl_ready = true;
+	}
+}
+
+/* ---- curl callbacks: no palloc, no ereport ---- */
+
+static int
+alf_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	AlfHttpClient *client = (AlfHttpClient *) userp;
+	int			i;
+
+	for (i = 0; i < client->nsockets; i++)
+		if (client->sockets[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < client->nsockets)
+			client->sockets[i] = client->sockets[--client->nsockets];
+		return 0;
+	}
+	if (i == client->nsockets)
+	{
+		if (client->nsockets >= ALF_MAX_SOCKETS)
+		{
+			client->socket_overflow = true;
+			return -1;
+		}
+		client->nsockets++;
+	}
+	client->sockets[i].fd = fd;
+	client->sockets[i].what = what;
+	return 0;
+}
+
+static int
+alf_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	((AlfHttpClient *) userp)->timer_ms = timeout_ms;
+	return 0;
+}
+
+static bool
+alf_buffer_append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+	if (*len + n + 1 > *cap)
+	{
+		size_t		newcap = Max(*cap * 2, (size_t) 8192);
+		char	   *grown;
+
+		while (newcap < *len + n + 1)
+			newcap *= 2;
+		grown = realloc(*buf, newcap);
+		if (grown == NULL)
+			return false;
+		*buf = grown;
+		*cap = newcap;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
+static size_t
+alf_write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	AlfTransfer *xfer = (AlfTransfer *) userp;
+	size_t		n = size * nmemb;
+
+	if (xfer->body_len + n > ALF_MAX_BODY_BYTES)
+	{
+		xfer->too_large = true;
+		return 0;
+	}
+	if (!alf_buffer_append(&xfer->body, &xfer->body_len, &xfer->body_cap, data, n))
+	{
+		xfer->out_of_memory = true;
+		return 0;
+	}
+	return n;
+}
+
+static size_t
+alf_header_cb(char *data, size_t size, size_t nitems, void *userp)
+{
+	AlfTransfer *xfer = (AlfTransfer *) userp;
+	size_t		n = size * nitems;
+
+	/* a new status line (after 100 Continue) starts a new header block */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		xfer->head_len = 0;
+	if (xfer->head_len + n > 1024 * 1024)
+		return n;				/* absurd headers: keep the first MB */
+	if (!alf_buffer_append(&xfer->head, &xfer->head_len, &xfer->head_cap, data, n))
+	{
+		xfer->out_of_memory = true;
+		return 0;
+	}
+	return n;
+}
+
+/* ---- lifetime ---- */
+
+static void
+alf_transfer_free(AlfHttpClient *client, AlfTransfer *xfer)
+{
+	int			i;
+
+	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+		if (client->active[i] == xfer)
+			client->active[i] = NULL;
+	if (xfer->easy)
+	{
+		curl_multi_remove_handle(client->multi, xfer->easy);
+		curl_easy_cleanup(xfer->easy);
+	}
+	curl_slist_free_all(xfer->headers);
+	free(xfer->body);
+	free(xfer->head);
+	free(xfer);
+}
+
+static void
+alf_http_client_cleanup(void *arg)
+{
+	AlfHttpClient *client = (AlfHttpClient *) arg;
+	int			i;
+
+	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+		if (client->active[i])
+			alf_transfer_free(client, client->active[i]);
+	if (client->multi)
+		curl_multi_cleanup(client->multi);
+	client->multi = NULL;
+}
+
+AlfHttpClient *
+alf_http_client_create(const AlfHttpConfig *config)
+{
+	AlfHttpClient *client;
+
+	alf_http_global_init();
+	client = palloc0(sizeof(AlfHttpClient));
+	client->cfg = *config;
+	client->cfg.vendor_name = pstrdup(config->vendor_name);
+	client->cfg.ca_file = config->ca_file ? pstrdup(config->ca_file) : NULL;
+	client->cfg.proxy = config->proxy ? pstrdup(config->proxy) : NULL;
+	if (client->cfg.max_in_flight < 1)
+		client->cfg.max_in_flight = 1;
+	if (client->cfg.max_in_flight > ALF_MAX_TRANSFERS)
+		client->cfg.max_in_flight = ALF_MAX_TRANSFERS;
+	client->cxt = CurrentMemoryContext;
+	client->timer_ms = -1;
+
+	/* register cleanup before creating anything it must clean */
+	client->cleanup.func = alf_http_client_cleanup;
+	client->cleanup.arg = client;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &client->cleanup);
+
+	client->multi = curl_multi_init();
+	if (client->multi == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create an HTTP client.")));
+	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, alf_socket_cb);
+	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
+	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, alf_timer_cb);
+	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+	curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+					  (long) client->cfg.max_in_flight);
+	return client;
+}
+
+const AlfHttpStats *
+alf_http_stats(const AlfHttpClient *client)
+{
+	return &client->stats;
+}
+
+/* ---- starting an attempt ---- */
+
+static const char *
+alf_default_display(const AlfHttpRequest *req)
+{
+	const char *p = strstr(req->url, "://");
+
+	p = p ? strchr(p + 3, '/') : NULL;
+	return psprintf("%s %s", req->method, p ? p : "/");
+}
+
+static AlfHttpRequest
+alf_copy_request(const AlfHttpRequest *req)
+{
+	AlfHttpRequest copy = *req;
+	ListCell   *lc;
+
+	copy.method = pstrdup(req->method);
+	copy.url = pstrdup(req->url);
+	copy.display = pstrdup(req->display ? req->display : alf_default_display(req));
+	copy.headers = NIL;
+	foreach(lc, req->headers)
+		copy.headers = lappend(copy.headers, pstrdup((char *) lfirst(lc)));
+	if (req->body)
+	{
+		char	   *b = palloc(req->body_len + 1);
+
+		memcpy(b, req->body, req->body_len);
+		b[req->body_len] = '\0';
+		copy.body = b;
+	}
+	copy.accept = pstrdup(req->accept ? req->accept : "application/json");
+	return copy;
+}
+
+static void alf_drive(AlfHttpClient *client, long max_wait_ms);
+
+static void
+alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
+{
+	AlfHttpRequest *req = &pending->req;
+	AlfTransfer *xfer;
+	CURL	   *easy;
+	ListCell   *lc;
+	int			slot;
+	char	   *accept;
+
+	for (slot = 0; slot < ALF_MAX_TRANSFERS; slot++)
+		if (client->active[slot] == NULL)
+			break;
+	if (slot == ALF_MAX_TRANSFERS)
+		elog(ERROR, "too many HTTP requests in flight");
+
+	xfer = calloc(1, sizeof(AlfTransfer));
+	if (xfer == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	client->active[slot] = xfer;	/* from here on the cleanup callback owns it */
+	pending->xfer = xfer;
+	pending->attempts++;
+
+	xfer->easy = easy = curl_easy_init();
+	if (easy == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	accept = psprintf("Accept: %s", req->accept);
+	xfer->headers = curl_slist_append(NULL, accept);
+	pfree(accept);
+	foreach(lc, req->headers)
+	{
+		struct curl_slist *grown = curl_slist_append(xfer->headers, (char *) lfirst(lc));
+
+		if (grown == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		xfer->headers = grown;
+	}
+	/* no "Expect: 100-continue" round trip for small bodies */
+	if (req->body)
+		xfer->headers = curl_slist_append(xfer->headers, "Expect:");
+	if (xfer->headers == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	curl_easy_setopt(easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, xfer);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, xfer->errbuf);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, alf_write_cb);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, xfer);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, alf_header_cb);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, xfer);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, xfer->headers);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, ALF_USER_AGENT);
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");	/* all curl decodes */
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+					 (long) (req->timeout_ms > 0 ? req->timeout_ms : client->cfg.timeout_ms));
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+					 (long) Min(client->cfg.timeout_ms, 10000));
+	/* TLS verification is never optional */
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (client->cfg.ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, client->cfg.ca_file);
+	/* an empty proxy string makes curl ignore http_proxy & co. */
+	curl_easy_setopt(easy, CURLOPT_PROXY, client->cfg.proxy ? client->cfg.proxy : "");
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR,
+					 client->cfg.allow_loopback_http ? "http,https" : "https");
+#else
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
+					 client->cfg.allow_loopback_http ? (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS) :
+					 (long) CURLPROTO_HTTPS);
+#endif
+
+	if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(req->method, "POST") == 0)
+	{
+		curl_easy_setopt(easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+						 (curl_off_t) (req->body ? req->body_len : 0));
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	}
+	else
+	{
+		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body)
+		{
+			curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
+			curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
+		}
+	}
+
+	if (curl_multi_add_handle(client->multi, easy) != CURLM_OK)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	client->stats.requests++;
+
+	/* let curl connect and send right away, so the vendor works meanwhile */
+	alf_drive(client, 0);
+}
+
+/* ---- waiting ---- */
+
+static void
+alf_collect_done(AlfHttpClient *client)
+{
+	CURLMsg    *msg;
+	int			queued;
+
+	while ((msg = curl_multi_info_read(client->multi, &queued)) != NULL)
+	{
+		AlfTransfer *xfer = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &xfer);
+		if (xfer)
+		{
+			long		conns = 0;
+
+			xfer->done = true;
+			xfer->result = msg->data.result;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &conns);
+			client->stats.connections += conns;
+		}
+	}
+}
+
+/*
+ * Wait up to max_wait_ms (0: just poll) for curl's sockets or timer, or for
+ * the latch.  Interrupts are checked only after the wait event set is freed,
+ * so a cancel never leaks its epoll descriptor.
+ */
+static void
+alf_drive(AlfHttpClient *client, long max_wait_ms)
+{
+	WaitEventSet *set;
+	WaitEvent	occurred[ALF_MAX_SOCKETS + 2];
+	struct
+	{
+		curl_socket_t fd;
+		int			flags;
+	}			ready[ALF_MAX_SOCKETS + 2];
+	int			nready = 0;
+	int			nevents;
+	int			running;
+	bool		latch_set = false;
+	long		timeout = client->timer_ms;
+	int			i;
+
+	if (timeout < 0 || timeout > max_wait_ms)
+		timeout = max_wait_ms;
+
+	if (timeout > 0)
+	{
+		set = alf_create_wait_event_set(client->nsockets + 2);
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (i = 0; i < client->nsockets; i++)
+		{
+			uint32		events = 0;
+
+			if (client->sockets[i].what & CURL_POLL_IN)
+				events |= WL_SOCKET_READABLE;
+			if (client->sockets[i].what & CURL_POLL_OUT)
+				events |= WL_SOCKET_WRITEABLE;
+			if (events)
+				AddWaitEventToSet(set, events, client->sockets[i].fd, NULL, NULL);
+		}
+		nevents = WaitEventSetWait(set, timeout, occurred, lengthof(occurred),
+								   PG_WAIT_EXTENSION);
+		FreeWaitEventSet(set);
+
+		for (i = 0; i < nevents; i++)
+		{
+			if (occurred[i].events & WL_LATCH_SET)
+				latch_set = true;
+			else if (occurred[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+			{
+				ready[nready].fd = occurred[i].fd;
+				ready[nready].flags =
+					((occurred[i].events & WL_SOCKET_READABLE) ? CURL_CSELECT_IN : 0) |
+					((occurred[i].events & WL_SOCKET_WRITEABLE) ? CURL_CSELECT_OUT : 0);
+				nready++;
+			}
+		}
+		if (latch_set)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+
+	for (i = 0; i < nready; i++)
+		curl_multi_socket_action(client->multi, ready[i].fd, ready[i].flags, &running);
+	if (nready == 0)
+		curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	alf_collect_done(client);
+
+	if (client->socket_overflow)
+		elog(ERROR, "too many sockets in use by one HTTP client");
+}
+
+static void
+alf_wait_for(AlfHttpClient *client, AlfTransfer *xfer)
+{
+	while (!xfer->done)
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* with no socket to watch yet (name lookup), poll curl often */
+		alf_drive(client, client->nsockets > 0 ? 1000 : 20);
+	}
+}
+
+void
+alf_http_sleep(long ms)
+{
+	TimestampTz end = GetCurrentTimestamp() + ms * 1000;
+
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		left = (long) ((end - GetCurrentTimestamp()) / 1000);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* ---- responses ---- */
+
+static void
+alf_free_malloced(void *arg)
+{
+	free(arg);
+}
+
+/* Turn a finished attempt into a palloc'd response; takes over the body. */
+static AlfHttpResponse *
+alf_make_response(AlfHttpPending *pending)
+{
+	AlfTransfer *xfer = pending->xfer;
+	AlfHttpResponse *resp = palloc0(sizeof(AlfHttpResponse));
+	MemoryContextCallback *cb;
+	char	   *line;
+	char	   *save;
+
+	curl_easy_getinfo(xfer->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (xfer->body == NULL)
+		alf_buffer_append(&xfer->body, &xfer->body_len, &xfer->body_cap, "", 0);
+	if (xfer->body == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	/* the body stays malloc'd (no copy of a big download); free it with us */
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = alf_free_malloced;
+	cb->arg = xfer->body;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	resp->body = xfer->body;
+	resp->body_len = xfer->body_len;
+	xfer->body = NULL;
+	xfer->body_len = xfer->body_cap = 0;
+
+	resp->attempts = pending->attempts;
+	resp->display = pending->req.display;
+
+	if (xfer->head)
+	{
+		char	   *copy = pstrdup(xfer->head);
+
+		for (line = strtok_r(copy, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+		{
+			char	   *colon = strchr(line, ':');
+			char	   *value;
+
+			if (colon == NULL)
+				continue;
+			resp->headers = lappend(resp->headers, line);
+			value = colon + 1;
+			while (*value == ' ' || *value == '\t')
+				value++;
+			if (pg_strncasecmp(line, "content-type:", 13) == 0)
+				resp->content_type = value;
+			else if (pg_strncasecmp(line, "retry-after:", 12) == 0)
+				resp->retry_after = value;
+			else if (pg_strncasecmp(line, "set-cookie:", 11) == 0)
+				resp->set_cookies = lappend(resp->set_cookies,
+											pnstrdup(value, strcspn(value, ";")));
+		}
+	}
+	return resp;
+}
+
+const char *
+alf_http_header(const AlfHttpResponse *resp, const char *name)
+{
+	ListCell   *lc;
+	size_t		n = strlen(name);
+
+	foreach(lc, resp->headers)
+	{
+		const char *line = (const char *) lfirst(lc);
+
+		if (pg_strncasecmp(line, name, n) == 0 && line[n] == ':')
+		{
+			line += n + 1;
+			while (*line == ' ' || *line == '\t')
+				line++;
+			return line;
+		}
+	}
+	return NULL;
+}
+
+/* A short, printable, valid-UTF-8 excerpt of a body, for DETAIL lines. */
+char *
+alf_http_body_snippet(const AlfHttpResponse *resp, int maxlen)
+{
+	int			len;
+	char	   *out;
+	int			i;
+
+	if (resp->body == NULL || resp->body_len == 0)
+		return pstrdup("(empty body)");
+	len = (int) Min(resp->body_len, (size_t) maxlen);
+	len = pg_encoding_mbcliplen(PG_UTF8, resp->body, len, len);
+	out = pnstrdup(resp->body, len);
+	for (i = 0; i < len; i++)
+		if ((unsigned char) out[i] < 0x20)
+			out[i] = ' ';
+	if (pg_encoding_verifymbstr(PG_UTF8, out, len) != len)
+		return pstrdup("(body is not valid UTF-8)");
+	if ((size_t) len < resp->body_len)
+		return psprintf("%s...", out);
+	return out;
+}
+
+/* Milliseconds a Retry-After value asks for, or -1 if absent/unreadable. */
+static long
+alf_retry_after_ms(const char *value)
+{
+	char	   *end;
+	double		secs;
+	AlfParsedTime when;
+
+	if (value == NULL)
+		return -1;
+	secs = strtod(value, &end);
+	if (end != value && secs >= 0)
+		return (long) Min(secs * 1000.0, (double) ALF_MAX_RETRY_AFTER_MS);
+	if (alf_parse_time(value, &when))
+	{
+		long long	usec;
+
+		if (alf_time_to_epoch_usec(&when, &usec))
+		{
+			int64		delta = (int64) usec -
+				alf_timestamptz_to_epoch_usec(GetCurrentTimestamp());
+
+			return (long) Max(0, Min(delta / 1000, (int64) ALF_MAX_RETRY_AFTER_MS));
+		}
+	}
+	return -1;
+}
+
+/* Retry-After from a header, or from a JSON body field (ZIA puts it there). */
+static long
+alf_response_retry_ms(const AlfHttpResponse *resp)
+{
+	long		ms = alf_retry_after_ms(resp->retry_after);
+	const char *p;
+
+	if (ms >= 0 || resp->body == NULL)
+		return ms;
+	p = strstr(resp->body, "\"Retry-After\"");
+	if (p && (p = strchr(p + 13, ':')) != NULL)
+	{
+		p++;
+		while (*p == ' ' || *p == '"')
+			p++;
+		ms = alf_retry_after_ms(p);
+	}
+	return ms;
+}
+
+static long
+alf_backoff_ms(int attempt)
+{
+	double		cap = (double) ALF_BACKOFF_BASE_MS * pow(2.0, (double) Min(attempt - 1, 10));
+	double		jittered;
+
+	cap = Min(cap, (double) ALF_BACKOFF_MAX_MS);
+	/* "equal jitter": half fixed, half random, so retries spread out */
+	jittered = cap / 2.0 + alf_random_fraction() * cap / 2.0;
+	return (long) jittered;
+}
+
+static bool
+alf_retryable_curl_error(CURLcode rc)
+{
+	switch (rc)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+		case CURLE_SSL_CONNECT_ERROR:
+			return true;
+		default:
+			return false;
+	}
+}
+
+AlfHttpPending *
+alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req)
+{
+	MemoryContext old = MemoryContextSwitchTo(client->cxt);
+	AlfHttpPending *pending = palloc0(sizeof(AlfHttpPending));
+
+	pending->req = alf_copy_request(req);
+	MemoryContextSwitchTo(old);
+
+	if (!(pg_strncasecmp(req->url, "https://", 8) == 0 ||
+		  (client->cfg.allow_loopback_http && alf_is_loopback_http(req->url))))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("refusing to send a request to a URL that is not https"),
+				 errdetail_internal("%s", pending->req.display),
+				 errhint("Only https:// URLs, or http:// on a loopback host, are allowed.")));
+
+	alf_start_attempt(client, pending);
+	return pending;
+}
+
+AlfHttpResponse *
+alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
+{
+	for (;;)
+	{
+		AlfTransfer *xfer = pending->xfer;
+		AlfHttpResponse *resp = NULL;
+		bool		retry = false;
+		long		delay = -1;
+		char	   *why = NULL;
+
+		alf_wait_for(client, xfer);
+
+		if (xfer->too_large)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("response from %s is larger than %zu bytes",
+							client->cfg.vendor_name, (size_t) ALF_MAX_BODY_BYTES),
+					 errdetail_internal("%s", pending->req.display)));
+		if (xfer->out_of_memory)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+		if (xfer->result != CURLE_OK)
+		{
+			why = pstrdup(xfer->errbuf[0] ? xfer->errbuf : curl_easy_strerror(xfer->result));
+			if (!alf_retryable_curl_error(xfer->result))
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not connect to %s", client->cfg.vendor_name),
+						 errdetail_internal("%s: %s", pending->req.display, why),
+						 errhint("Check the server's base_url, ca_file and proxy options.")));
+			retry = true;
+		}
+		else
+		{
+			client->stats.bytes += xfer->body_len;
+			resp = alf_make_response(pending);
+			if (resp->status == 429 || resp->status >= 500 ||
+				(client->cfg.is_throttled && client->cfg.is_throttled(resp)))
+			{
+				char	   *msg = client->cfg.error_message ? client->cfg.error_message(resp) : NULL;
+
+				retry = true;
+				delay = alf_response_retry_ms(resp);
+				why = psprintf("HTTP %ld: %s", resp->status,
+							   msg ? msg : alf_http_body_snippet(resp, 200));
+			}
+		}
+
+		if (!retry)
+		{
+			alf_transfer_free(client, xfer);
+			pending->xfer = NULL;
+			return resp;
+		}
+
+		if (pending->req.no_retry || pending->attempts > client->cfg.max_retries)
+		{
+			bool		throttled = resp && (resp->status == 429 ||
+											 (client->cfg.is_throttled &&
+											  client->cfg.is_throttled(resp)));
+
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 throttled ?
+					 errmsg("%s kept rate-limiting requests", client->cfg.vendor_name) :
+					 resp ?
+					 errmsg("%s kept failing", client->cfg.vendor_name) :
+					 errmsg("could not reach %s", client->cfg.vendor_name),
+					 errdetail_internal("%s gave up after %d attempts: %s",
+										pending->req.display, pending->attempts, why),
+					 throttled ?
+					 errhint("Retry later, lower concurrency, or raise max_retries.") :
+					 errhint("Check base_url and the network, or raise max_retries or timeout_ms.")));
+		}
+
+		alf_transfer_free(client, xfer);
+		pending->xfer = NULL;
+		if (delay < 0)
+			delay = alf_backoff_ms(pending->attempts);
+		client->stats.retries++;
+		ereport(DEBUG1,
+				(errmsg_internal("auditlog_fdw: retrying %s in %ld ms: %s",
+								 pending->req.display, delay, why)));
+		alf_http_sleep(delay);
+		alf_start_attempt(client, pending);
+	}
+}
+
+AlfHttpResponse *
+alf_http_execute(AlfHttpClient *client, const AlfHttpRequest *req)
+{
+	return alf_http_finish(client, alf_http_start(client, req));
+}
+
+void
+alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending)
+{
+	if (pending && pending->xfer)
+	{
+		alf_transfer_free(client, pending->xfer);
+		pending->xfer = NULL;
+	}
+}
+
+/* Percent-encode everything but RFC 3986 unreserved characters. */
+char *
+alf_url_encode(const char *s)
+{
+	StringInfoData buf;
+	const unsigned char *p;
+
+	initStringInfo(&buf);
+	for (p = (const unsigned char *) s; *p; p++)
+	{
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			appendStringInfoChar(&buf, (char) *p);
+		else
+			appendStringInfo(&buf, "%%%02X", *p);
+	}
+	return buf.data;
+}

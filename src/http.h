@@ -1,0 +1,98 @@
+/*-------------------------------------------------------------------------
+ * http.h
+ *	  The HTTP client: libcurl's multi interface behind a small API.
+ *
+ * http.c is the only file that includes curl.  A client belongs to one scan
+ * (one memory context): its connections are kept alive across the pages of
+ * that scan and everything curl allocated is released when the context goes
+ * away, on error paths too.  Every wait is a latch wait, so query cancel and
+ * statement_timeout interrupt a request within a few milliseconds.
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALF_HTTP_H
+#define ALF_HTTP_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+struct AlfHttpResponse;
+
+typedef struct AlfHttpConfig
+{
+	const char *vendor_name;	/* "Zendesk", for messages */
+	int			timeout_ms;		/* one attempt of one request */
+	int			max_retries;	/* after 429, 5xx and network errors */
+	const char *ca_file;		/* NULL: system trust store */
+	const char *proxy;			/* NULL: no proxy (environment ignored) */
+	bool		allow_loopback_http;	/* base_url is http://loopback */
+	int			max_in_flight;	/* concurrency */
+	/* vendor hooks, both optional */
+	bool		(*is_throttled) (const struct AlfHttpResponse *resp);
+	char	   *(*error_message) (const struct AlfHttpResponse *resp);
+} AlfHttpConfig;
+
+typedef struct AlfHttpRequest
+{
+	const char *method;			/* GET, POST, DELETE */
+	const char *url;			/* absolute */
+	const char *display;		/* redacted description for messages */
+	List	   *headers;		/* of char * "Name: value" (may hold secrets) */
+	const char *body;			/* NULL: none */
+	size_t		body_len;
+	const char *accept;			/* Accept header, default application/json */
+	bool		no_retry;		/* do not retry (e.g. a logout) */
+	int			timeout_ms;		/* 0: the client's */
+} AlfHttpRequest;
+
+typedef struct AlfHttpResponse
+{
+	long		status;
+	char	   *body;			/* NUL-terminated; freed with the context */
+	size_t		body_len;
+	char	   *content_type;	/* or NULL */
+	char	   *retry_after;	/* Retry-After header or NULL */
+	List	   *set_cookies;	/* of char *: "NAME=value" parts of Set-Cookie */
+	List	   *headers;		/* of char *: every "Name: value" line */
+	int			attempts;		/* how many tries it took */
+	const char *display;		/* request description */
+} AlfHttpResponse;
+
+typedef struct AlfHttpClient AlfHttpClient;
+typedef struct AlfHttpPending AlfHttpPending;
+
+typedef struct AlfHttpStats
+{
+	int64		requests;		/* attempts sent */
+	int64		retries;
+	int64		connections;	/* new TCP connections opened */
+	int64		bytes;			/* decoded body bytes received */
+} AlfHttpStats;
+
+extern void alf_http_global_init(void);
+extern AlfHttpClient *alf_http_client_create(const AlfHttpConfig *config);
+
+/*
+ * Run one request to completion, retrying 429/5xx/network failures with
+ * backoff (Retry-After honoured).  Returns the response for any other
+ * status; raises 08006 when retries run out, 57014 on cancel.  The request
+ * is copied, so the caller's strings may go away after the call.
+ */
+extern AlfHttpResponse *alf_http_execute(AlfHttpClient *client, const AlfHttpRequest *req);
+
+/* Start a request without waiting; finish it with alf_http_finish. */
+extern AlfHttpPending *alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req);
+extern AlfHttpResponse *alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending);
+
+/* Forget a started request (e.g. a prefetch the scan no longer needs). */
+extern void alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending);
+
+/* Sleep interruptibly (backoff, polling); throws on cancel. */
+extern void alf_http_sleep(long ms);
+
+extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
+extern char *alf_url_encode(const char *s);
+extern const char *alf_http_header(const AlfHttpResponse *resp, const char *name);
+extern char *alf_http_body_snippet(const AlfHttpResponse *resp, int maxlen);
+
+#endif							/* ALF_HTTP_H */

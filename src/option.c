@@ -1,0 +1,507 @@
+/*-------------------------------------------------------------------------
+ * option.c
+ *	  Option table, validator, and merging of server and table options.
+ *
+ * The options a server, foreign table, user mapping or column may carry are
+ * rows of a table: the core's own below plus each vendor's (vendor.h), so a
+ * vendor adds options without touching this file.  The validator is pure: it
+ * never touches the network.  Options of the wrong vendor are rejected as
+ * soon as the vendor is known (server options), else at the first scan.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+
+#include "auditlog_fdw.h"
+
+static const AlfOptionDef core_options[] = {
+	{"vendor", ALF_WHERE_SERVER, ALF_OPTKIND_ENUM, 0, 0, NULL, false, true},
+	{"base_url", ALF_WHERE_SERVER, ALF_OPTKIND_URL, 0, 0, NULL, false, true},
+	{"ca_file", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_STRING, 0, 0, NULL, true, false},
+	{"proxy", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_STRING, 0, 0, NULL, true, false},
+	{"timeout_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 3600000, NULL, false, false},
+	{"max_retries", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 100, NULL, false, false},
+	{"page_size", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 100000, NULL, false, false},
+	{"concurrency", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 16, NULL, false, false},
+	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
+};
+
+#define ALF_DEFAULT_TIMEOUT_MS	30000
+#define ALF_DEFAULT_MAX_RETRIES 5
+
+static int
+alf_where_of_catalog(Oid catalog)
+{
+	switch (catalog)
+	{
+		case ForeignServerRelationId:
+			return ALF_WHERE_SERVER;
+		case ForeignTableRelationId:
+			return ALF_WHERE_TABLE;
+		case UserMappingRelationId:
+			return ALF_WHERE_USER;
+		case AttributeRelationId:
+			return ALF_WHERE_COLUMN;
+		default:
+			return 0;			/* the wrapper itself takes no options */
+	}
+}
+
+/* The definition of name valid in where, for vendor (NULL: any vendor). */
+static const AlfOptionDef *
+alf_find_option(const char *name, int where, const AlfVendor *vendor, bool *vendor_only)
+{
+	int			i;
+	int			nvendors;
+	const AlfVendor *const *vendors = alf_vendor_all(&nvendors);
+
+	*vendor_only = false;
+	for (i = 0; i < (int) lengthof(core_options); i++)
+		if (strcmp(core_options[i].name, name) == 0 && (core_options[i].where & where))
+			return &core_options[i];
+	for (i = 0; i < nvendors; i++)
+	{
+		int			j;
+
+		if (vendor && vendors[i] != vendor)
+			continue;
+		for (j = 0; j < vendors[i]->noptions; j++)
+			if (strcmp(vendors[i]->options[j].name, name) == 0 &&
+				(vendors[i]->options[j].where & where))
+			{
+				*vendor_only = true;
+				return &vendors[i]->options[j];
+			}
+	}
+	return NULL;
+}
+
+static void
+alf_append_name(StringInfo buf, List **seen, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, *seen)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return;
+	*seen = lappend(*seen, (char *) name);
+	appendStringInfo(buf, "%s%s", buf->len ? ", " : "", name);
+}
+
+/* "a, b, c": the options valid in where (for vendor, or for any vendor). */
+static char *
+alf_valid_option_names(int where, const AlfVendor *vendor)
+{
+	StringInfoData buf;
+	List	   *seen = NIL;
+	int			i;
+	int			nvendors;
+	const AlfVendor *const *vendors = alf_vendor_all(&nvendors);
+
+	initStringInfo(&buf);
+	for (i = 0; i < (int) lengthof(core_options); i++)
+		if (core_options[i].where & where)
+		{
+			if (strcmp(core_options[i].name, "page_size") == 0 && vendor &&
+				vendor->max_page_size == 0)
+				continue;
+			alf_append_name(&buf, &seen, core_options[i].name);
+		}
+	for (i = 0; i < nvendors; i++)
+	{
+		int			j;
+
+		if (vendor && vendors[i] != vendor)
+			continue;
+		for (j = 0; j < vendors[i]->noptions; j++)
+			if (vendors[i]->options[j].where & where)
+				alf_append_name(&buf, &seen, vendors[i]->options[j].name);
+	}
+	return buf.len ? buf.data : pstrdup("(none)");
+}
+
+static char *
+alf_vendor_names(void)
+{
+	StringInfoData buf;
+	int			i;
+	int			nvendors;
+	const AlfVendor *const *vendors = alf_vendor_all(&nvendors);
+
+	initStringInfo(&buf);
+	for (i = 0; i < nvendors; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", vendors[i]->name);
+	return buf.data;
+}
+
+/* Is url http:// on a loopback host (127.0.0.0/8, ::1, localhost)? */
+bool
+alf_is_loopback_http(const char *url)
+{
+	const char *host;
+	size_t		hostlen;
+
+	if (pg_strncasecmp(url, "http://", 7) != 0)
+		return false;
+	host = url + 7;
+	if (*host == '[')
+		return pg_strncasecmp(host, "[::1]", 5) == 0 &&
+			(host[5] == '\0' || host[5] == ':' || host[5] == '/');
+	hostlen = strcspn(host, ":/?#");
+	if (hostlen == 9 && pg_strncasecmp(host, "localhost", 9) == 0)
+		return true;
+	if (hostlen >= 9 && strncmp(host, "127.", 4) == 0)
+	{
+		size_t		i;
+		int			dots = 0;
+
+		for (i = 0; i < hostlen; i++)
+		{
+			if (host[i] == '.')
+				dots++;
+			else if (!isdigit((unsigned char) host[i]))
+				return false;
+		}
+		return dots == 3;
+	}
+	return false;
+}
+
+static void
+alf_check_url(const char *name, const char *value, bool ddl)
+{
+	bool		https = pg_strncasecmp(value, "https://", 8) == 0;
+	bool		loopback = alf_is_loopback_http(value);
+	const char *rest;
+	size_t		len = strlen(value);
+
+	if (!https && !loopback)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errdetail("The URL must start with https://."),
+				 errhint("http:// is allowed only for a loopback host (127.0.0.0/8, ::1, localhost).")));
+	if (ddl && loopback && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may set option \"%s\" to an http:// URL", name)));
+	rest = value + (https ? 8 : 7);
+	if (*rest == '\0' || *rest == '/' || strpbrk(rest, "?#@ ") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errdetail("Expected scheme, host, optional port and path prefix, without credentials, query or fragment."),
+				 errhint("For example: https://acme.zendesk.com")));
+	if (value[len - 1] == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Remove the trailing slash.")));
+}
+
+static char *
+alf_choices_text(const char *const *choices)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; choices[i]; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", choices[i]);
+	return buf.data;
+}
+
+static void
+alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
+{
+	const char *value = defGetString(d);
+
+	if (ddl && def->superuser_only && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may set option \"%s\"", def->name)));
+
+	switch (def->kind)
+	{
+		case ALF_OPTKIND_STRING:
+			if (value[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" must not be empty", def->name)));
+			break;
+		case ALF_OPTKIND_INT:
+			{
+				char	   *end;
+				long		v;
+
+				errno = 0;
+				v = strtol(value, &end, 10);
+				if (errno != 0 || end == value || *end != '\0' || v < def->min || v > def->max)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+							 errhint("Valid values are integers from %d to %d.", def->min, def->max)));
+				break;
+			}
+		case ALF_OPTKIND_ENUM:
+			{
+				int			i;
+				const char *const *choices = def->choices;
+				char	   *list;
+
+				if (strcmp(def->name, "vendor") == 0)
+				{
+					if (alf_vendor_lookup(value) != NULL)
+						break;
+					list = alf_vendor_names();
+				}
+				else
+				{
+					for (i = 0; choices[i]; i++)
+						if (strcmp(choices[i], value) == 0)
+							return;
+					list = alf_choices_text(choices);
+				}
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+						 errhint("Valid values are: %s.", list)));
+				break;
+			}
+		case ALF_OPTKIND_URL:
+			alf_check_url(def->name, value, ddl);
+			break;
+		case ALF_OPTKIND_TIMEZONE:
+			if (pg_tzset(value) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+						 errhint("Use a time zone name such as UTC or America/Los_Angeles (see pg_timezone_names).")));
+			break;
+		case ALF_OPTKIND_DIGITS:
+			if (value[0] == '\0' || strspn(value, "0123456789") != strlen(value) ||
+				strlen(value) > 20)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+						 errhint("Expected a numeric id.")));
+			break;
+	}
+}
+
+/*
+ * Validate options for one catalog.  vendor is NULL when it cannot be known
+ * here (tables, user mappings, columns); the scan checks those later.  ddl:
+ * called by the validator, so privilege rules for setting options apply.
+ */
+static void
+alf_validate_for(List *options, int where, const AlfVendor *vendor, bool ddl)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+		bool		vendor_only;
+		const AlfOptionDef *def = alf_find_option(d->defname, where, NULL, &vendor_only);
+		ListCell   *lc2;
+
+		if (def == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", d->defname),
+					 errhint("Valid options in this context are: %s.",
+							 alf_valid_option_names(where, NULL))));
+		if (vendor && ((vendor_only && alf_find_option(d->defname, where, vendor, &vendor_only) == NULL) ||
+					   (strcmp(d->defname, "page_size") == 0 && vendor->max_page_size == 0)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" is not valid for vendor \"%s\"", d->defname, vendor->name),
+					 errhint("Valid options for vendor \"%s\" here are: %s.", vendor->name,
+							 alf_valid_option_names(where, vendor))));
+		for_each_cell(lc2, options, lnext(options, lc))
+			if (strcmp(((DefElem *) lfirst(lc2))->defname, d->defname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("option \"%s\" specified more than once", d->defname)));
+		alf_check_value(def, d, ddl);
+		if (vendor && strcmp(d->defname, "page_size") == 0 &&
+			atoi(defGetString(d)) > vendor->max_page_size)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("page_size %s exceeds the maximum of vendor \"%s\"",
+							defGetString(d), vendor->name),
+					 errhint("Use a value from 1 to %d.", vendor->max_page_size)));
+	}
+}
+
+static DefElem *
+alf_find_defelem(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, name) == 0)
+			return (DefElem *) lfirst(lc);
+	return NULL;
+}
+
+static void
+alf_check_required(List *options, const AlfVendor *vendor)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(core_options); i++)
+		if (core_options[i].required && !alf_find_defelem(options, core_options[i].name))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("option \"%s\" is required", core_options[i].name),
+					 strcmp(core_options[i].name, "vendor") == 0 ?
+					 errhint("Valid vendors are: %s.", alf_vendor_names()) :
+					 errhint("Set it to the tenant's API URL, for example https://acme.zendesk.com.")));
+	for (i = 0; vendor && i < vendor->noptions; i++)
+		if (vendor->options[i].required && !alf_find_defelem(options, vendor->options[i].name))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("option \"%s\" is required for vendor \"%s\"",
+							vendor->options[i].name, vendor->name)));
+}
+
+void
+alf_validate_options(List *options, Oid catalog)
+{
+	int			where = alf_where_of_catalog(catalog);
+	const AlfVendor *vendor = NULL;
+
+	if (where == 0)
+	{
+		if (options != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", ((DefElem *) linitial(options))->defname),
+					 errhint("The foreign data wrapper takes no options; set them on the server.")));
+		return;
+	}
+	if (where == ALF_WHERE_SERVER)
+	{
+		DefElem    *d = alf_find_defelem(options, "vendor");
+
+		vendor = d ? alf_vendor_lookup(defGetString(d)) : NULL;
+		if (d && vendor == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"vendor\": \"%s\"", defGetString(d)),
+					 errhint("Valid values are: %s.", alf_vendor_names())));
+	}
+	alf_validate_for(options, where, vendor, true);
+	if (where == ALF_WHERE_SERVER)
+		alf_check_required(options, vendor);
+}
+
+/* ---- merged options for planning and scanning ---- */
+
+static void
+alf_fill_common(AlfOptions *opts)
+{
+	const char *v;
+
+	opts->timeout_ms = (v = alf_option_value(opts, "timeout_ms")) ? atoi(v) : ALF_DEFAULT_TIMEOUT_MS;
+	opts->max_retries = (v = alf_option_value(opts, "max_retries")) ? atoi(v) : ALF_DEFAULT_MAX_RETRIES;
+	opts->page_size = (v = alf_option_value(opts, "page_size")) ? atoi(v) : 0;
+	opts->concurrency = (v = alf_option_value(opts, "concurrency")) ? atoi(v) : 0;
+	opts->ca_file = (char *) alf_option_value(opts, "ca_file");
+	opts->proxy = (char *) alf_option_value(opts, "proxy");
+}
+
+AlfOptions *
+alf_get_server_options(Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	AlfOptions *opts = palloc0(sizeof(AlfOptions));
+	DefElem    *d;
+
+	opts->serverid = serverid;
+	opts->all = list_copy(server->options);
+	d = alf_find_defelem(opts->all, "vendor");
+	opts->vendor = d ? alf_vendor_lookup(defGetString(d)) : NULL;
+	if (opts->vendor == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no valid vendor option", server->servername),
+				 errhint("Valid vendors are: %s.", alf_vendor_names())));
+	d = alf_find_defelem(opts->all, "base_url");
+	if (d == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" has no base_url option", server->servername)));
+	opts->base_url = defGetString(d);
+	opts->base_url_http = alf_is_loopback_http(opts->base_url);
+	alf_fill_common(opts);
+	return opts;
+}
+
+AlfOptions *
+alf_get_options(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	AlfOptions *opts = alf_get_server_options(table->serverid);
+	ListCell   *lc;
+
+	opts->tableid = foreigntableid;
+	/* the table's options are checked against the vendor only now */
+	alf_validate_for(table->options, ALF_WHERE_TABLE, opts->vendor, false);
+	foreach(lc, table->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+		DefElem    *old = alf_find_defelem(opts->all, d->defname);
+
+		if (old)
+			opts->all = list_delete_ptr(opts->all, old);
+		opts->all = lappend(opts->all, d);
+	}
+	alf_fill_common(opts);
+	return opts;
+}
+
+const char *
+alf_option_value(const AlfOptions *opts, const char *name)
+{
+	DefElem    *d = alf_find_defelem(opts->all, name);
+
+	return d ? defGetString(d) : NULL;
+}
+
+/*
+ * The calling user's mapping options, checked against the vendor.  Raises
+ * the usual "user mapping not found" when there is none.
+ */
+List *
+alf_get_credentials(const AlfOptions *opts, Oid userid)
+{
+	UserMapping *um = GetUserMapping(userid, opts->serverid);
+
+	alf_validate_for(um->options, ALF_WHERE_USER, opts->vendor, false);
+	return um->options;
+}
+
+/*
+ * May the scan send requests to url?  https, or http on loopback when the
+ * server's own base_url is loopback http (only a superuser can set that).
+ */
+bool
+alf_url_allowed(const AlfOptions *opts, const char *url)
+{
+	if (pg_strncasecmp(url, "https://", 8) == 0)
+		return true;
+	return opts->base_url_http && alf_is_loopback_http(url);
+}

@@ -1,0 +1,401 @@
+/*-------------------------------------------------------------------------
+ * quals.c
+ *	  Plan-time classification: which WHERE conditions can go to the vendor.
+ *
+ * Accepted shapes: column op value, value op column, and column = ANY
+ * (array) for IN lists, where the operator is the standard btree comparison
+ * of the column's type and value contains no column of this table and
+ * nothing volatile (constants, parameters and stable expressions such as
+ * now() - interval '1 day', evaluated once when the scan starts).  The
+ * vendor's catalogue says which columns take which shapes, and the vendor
+ * may refuse more.  Every pushed condition is still rechecked locally, so a
+ * vendor filter that is looser than SQL (case, bound inclusivity) never
+ * changes a result; only a filter that could be stricter must never be
+ * pushed (hence the collation and type checks).
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "auditlog_fdw.h"
+#include "csv_reader.h"
+
+/* Does a vendor field name match name, ignoring case, spaces, -, _? */
+static bool
+alf_names_match(const char *a, const char *b)
+{
+	char		na[256];
+	char		nb[256];
+
+	alf_normalize_name(a, na, sizeof(na));
+	alf_normalize_name(b, nb, sizeof(nb));
+	return strcmp(na, nb) == 0;
+}
+
+static char *
+alf_catalogue_names(const AlfVendor *vendor)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < vendor->ncolumns; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", vendor->columns[i].name);
+	return buf.data;
+}
+
+/*
+ * Catalogue index for attribute attno of rel: by the column option
+ * column_name (a vendor field or catalogue name), else by the column's own
+ * name.  Unknown names raise HV005 listing the valid ones.
+ */
+int
+alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int attno, bool missing_ok)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attno - 1);
+	const char *name = NameStr(att->attname);
+	List	   *colopts = GetForeignColumnOptions(RelationGetRelid(rel), attno);
+	ListCell   *lc;
+	int			i;
+	int			j;
+
+	foreach(lc, colopts)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "column_name") == 0)
+			name = defGetString(d);
+	}
+	/* an exact catalogue name wins, then vendor field names */
+	for (i = 0; i < vendor->ncolumns; i++)
+		if (strcmp(vendor->columns[i].name, name) == 0)
+			return i;
+	for (i = 0; i < vendor->ncolumns; i++)
+	{
+		if (alf_names_match(vendor->columns[i].name, name))
+			return i;
+		for (j = 0; j < ALF_MAX_FIELD_NAMES && vendor->columns[i].fields[j]; j++)
+			if (alf_names_match(vendor->columns[i].fields[j], name))
+				return i;
+	}
+	if (missing_ok)
+		return -1;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+			 errmsg("column \"%s\" of foreign table \"%s\" does not match any %s field",
+					NameStr(att->attname), RelationGetRelationName(rel),
+					vendor->display_name),
+			 errhint("Valid column names are: %s.  Map another name with the column option column_name.",
+					 alf_catalogue_names(vendor))));
+	return -1;					/* keep compiler quiet */
+}
+
+/* Strip binary-compatible casts, which do not change comparison semantics. */
+static Node *
+alf_strip(Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node;
+}
+
+static bool
+alf_is_our_var(Node *node, Index relid)
+{
+	Var		   *var = (Var *) node;
+
+	return node && IsA(node, Var) && var->varno == relid && var->varlevelsup == 0 &&
+		var->varattno > 0;
+}
+
+/* A value the executor can compute once at scan start. */
+static bool
+alf_is_scan_constant(Node *node)
+{
+	return node != NULL &&
+		!contain_var_clause(node) &&
+		!contain_volatile_functions(node) &&
+		!contain_subplans(node) &&
+		!contain_agg_clause(node) &&
+		!contain_window_function(node);
+}
+
+/* Strategy of opno as the default btree ordering of lefttype, or 0. */
+static int
+alf_btree_strategy(Oid opno, Oid lefttype)
+{
+	Oid			opclass = GetDefaultOpClass(lefttype, BTREE_AM_OID);
+	Oid			family;
+	List	   *interps;
+	ListCell   *lc;
+
+	if (!OidIsValid(opclass))
+		return 0;
+	family = get_opclass_family(opclass);
+	interps = get_op_btree_interpretation(opno);
+	foreach(lc, interps)
+	{
+		OpBtreeInterpretation *bi = (OpBtreeInterpretation *) lfirst(lc);
+
+		if (bi->opfamily_id == family && bi->oplefttype == lefttype)
+			return bi->strategy;
+	}
+	return 0;
+}
+
+/* The collation of a comparison must treat equal strings as SQL does. */
+static bool
+alf_collation_ok(Oid inputcollid)
+{
+	return !OidIsValid(inputcollid) || get_collation_isdeterministic(inputcollid);
+}
+
+static bool
+alf_op_pushable(const AlfColumnDef *col, bool is_time, AlfQualOp op, Oid var_type,
+				Oid value_type)
+{
+	if (is_time && op != ALF_OP_IN)
+		return (col->push & ALF_PUSH_RANGE) && var_type == TIMESTAMPTZOID &&
+			(value_type == TIMESTAMPTZOID || value_type == TIMESTAMPOID ||
+			 value_type == DATEOID);
+	if (op == ALF_OP_EQ)
+		return (col->push & ALF_PUSH_EQ) != 0;
+	if (op == ALF_OP_IN)
+		return (col->push & ALF_PUSH_IN) != 0;
+	return false;
+}
+
+/* Try to read clause as a pushable condition on our table. */
+static bool
+alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, AlfQual *out)
+{
+	const AlfVendor *vendor = info->opts->vendor;
+	Var		   *var;
+	Node	   *value;
+	Oid			opno;
+	AlfQualOp	op;
+	int			strategy;
+	int			column;
+	Oid			value_type;
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *oe = (OpExpr *) clause;
+		Node	   *left;
+		Node	   *right;
+
+		if (list_length(oe->args) != 2)
+			return false;
+		left = alf_strip(linitial(oe->args));
+		right = alf_strip(lsecond(oe->args));
+		opno = oe->opno;
+		if (alf_is_our_var(left, relid) && alf_is_scan_constant(right))
+		{
+			var = (Var *) left;
+			value = (Node *) lsecond(oe->args);
+		}
+		else if (alf_is_our_var(right, relid) && alf_is_scan_constant(left))
+		{
+			var = (Var *) right;
+			value = (Node *) linitial(oe->args);
+			opno = get_commutator(opno);
+			if (!OidIsValid(opno))
+				return false;
+		}
+		else
+			return false;
+		if (!alf_collation_ok(oe->inputcollid))
+			return false;
+		value_type = exprType(value);
+		strategy = alf_btree_strategy(opno, var->vartype);
+		switch (strategy)
+		{
+			case BTEqualStrategyNumber:
+				op = ALF_OP_EQ;
+				break;
+			case BTLessStrategyNumber:
+				op = ALF_OP_LT;
+				break;
+			case BTLessEqualStrategyNumber:
+				op = ALF_OP_LE;
+				break;
+			case BTGreaterStrategyNumber:
+				op = ALF_OP_GT;
+				break;
+			case BTGreaterEqualStrategyNumber:
+				op = ALF_OP_GE;
+				break;
+			default:
+				return false;
+		}
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) clause;
+		Node	   *left;
+
+		if (!sa->useOr || list_length(sa->args) != 2)
+			return false;
+		left = alf_strip(linitial(sa->args));
+		value = (Node *) lsecond(sa->args);
+		if (!alf_is_our_var(left, relid) || !alf_is_scan_constant(value))
+			return false;
+		var = (Var *) left;
+		if (!alf_collation_ok(sa->inputcollid))
+			return false;
+		if (alf_btree_strategy(sa->opno, var->vartype) != BTEqualStrategyNumber)
+			return false;
+		value_type = get_element_type(exprType(value));
+		if (!OidIsValid(value_type))
+			return false;
+		op = ALF_OP_IN;
+		opno = sa->opno;
+	}
+	else
+		return false;
+
+	if (var->varattno > info->natts)
+		return false;
+	column = info->att_column[var->varattno - 1];
+	if (column < 0)
+		return false;
+	if (!alf_op_pushable(&vendor->columns[column], column == vendor->time_column, op,
+						 var->vartype, value_type))
+		return false;
+
+	out->column = column;
+	out->op = op;
+	out->value = (Expr *) value;
+	out->value_type = value_type;
+	return true;
+}
+
+static const char *
+alf_const_text(Expr *value)
+{
+	Const	   *c = (Const *) alf_strip((Node *) value);
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (!IsA(c, Const) || c->constisnull)
+		return NULL;
+	getTypeOutputInfo(c->consttype, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, c->constvalue);
+}
+
+AlfRelInfo *
+alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	AlfRelInfo *info = palloc0(sizeof(AlfRelInfo));
+	const AlfVendor *vendor;
+	Relation	rel;
+	List	   *candidates = NIL;
+	List	   *matched = NIL;
+	ListCell   *lc;
+	ListCell   *lc2;
+	int			i;
+
+	info->opts = alf_get_options(foreigntableid);
+	vendor = info->opts->vendor;
+	info->limit_hint = -1;
+
+	rel = table_open(foreigntableid, NoLock);
+	info->natts = RelationGetDescr(rel)->natts;
+	info->att_column = palloc(sizeof(int) * Max(info->natts, 1));
+	for (i = 1; i <= info->natts; i++)
+		info->att_column[i - 1] = TupleDescAttr(RelationGetDescr(rel), i - 1)->attisdropped ? -1 :
+			alf_column_for_attribute(vendor, rel, i, false);
+	table_close(rel, NoLock);
+
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+		AlfQual		q;
+
+		if (alf_match_clause(ri->clause, baserel->relid, info, &q))
+		{
+			AlfQual    *copy = palloc(sizeof(AlfQual));
+			AlfPushCandidate *cand = palloc0(sizeof(AlfPushCandidate));
+
+			*copy = q;
+			copy->rinfo = ri;
+			matched = lappend(matched, copy);
+			cand->column = q.column;
+			cand->op = q.op;
+			cand->pushed = true;
+			cand->const_text = q.op == ALF_OP_IN ? NULL : alf_const_text(q.value);
+			candidates = lappend(candidates, cand);
+		}
+		else
+			info->local_only = lappend(info->local_only, ri);
+	}
+
+	if (vendor->choose_pushdown && candidates != NIL)
+		vendor->choose_pushdown(candidates);
+
+	forboth(lc, matched, lc2, candidates)
+	{
+		if (((AlfPushCandidate *) lfirst(lc2))->pushed)
+			info->pushed = lappend(info->pushed, lfirst(lc));
+		else
+			info->local_only = lappend(info->local_only, ((AlfQual *) lfirst(lc))->rinfo);
+	}
+	return info;
+}
+
+/*
+ * If the query wants rows ordered by the time column (and the vendor can
+ * sort), the pathkeys a sorted scan provides, with *dir set; else NIL.
+ */
+List *
+alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info, AlfSortDir *dir)
+{
+	PathKey    *pk;
+	ListCell   *lc;
+	Oid			family;
+
+	*dir = ALF_SORT_NONE;
+	if (!info->opts->vendor->can_sort || root->query_pathkeys == NIL)
+		return NIL;
+	pk = (PathKey *) linitial(root->query_pathkeys);
+	if (pk->pk_eclass->ec_has_volatile)
+		return NIL;
+	family = get_opclass_family(GetDefaultOpClass(TIMESTAMPTZOID, BTREE_AM_OID));
+	if (pk->pk_opfamily != family)
+		return NIL;
+	/* vendors cannot place NULLs, so only the default NULL placement */
+	if (pk->pk_strategy == BTLessStrategyNumber && pk->pk_nulls_first)
+		return NIL;
+	if (pk->pk_strategy == BTGreaterStrategyNumber && !pk->pk_nulls_first)
+		return NIL;
+
+	foreach(lc, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *em = (EquivalenceMember *) lfirst(lc);
+		Node	   *expr = alf_strip((Node *) em->em_expr);
+
+		if (alf_is_our_var(expr, baserel->relid) &&
+			((Var *) expr)->vartype == TIMESTAMPTZOID &&
+			((Var *) expr)->varattno <= info->natts &&
+			info->att_column[((Var *) expr)->varattno - 1] == info->opts->vendor->time_column)
+		{
+			*dir = pk->pk_strategy == BTLessStrategyNumber ? ALF_SORT_ASC : ALF_SORT_DESC;
+			return list_make1(pk);
+		}
+	}
+	return NIL;
+}

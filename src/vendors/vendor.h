@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ * vendor.h
+ *	  The interface every vendor module implements, and the services the
+ *	  core offers to vendor modules.
+ *
+ * A vendor is a static AlfVendor: its column catalogue, the qual shapes it
+ * can send, how to describe and build its requests, and a batch iterator
+ * that runs the vendor's paging or report flow.  The core (planner, HTTP,
+ * tuple building, executor glue) never looks inside a vendor, so adding a
+ * vendor means adding one file here and one line to registry.c.
+ *-------------------------------------------------------------------------
+ */
+#ifndef ALF_VENDOR_H
+#define ALF_VENDOR_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/timestamp.h"
+
+/*
+ * jansson's json_t, declared here without <jansson.h>: that header clashes
+ * with utils/builtins.h (both declare json_object), so only files that call
+ * jansson include it, and those must not include builtins.h.
+ */
+typedef struct json_t json_t;
+
+struct AlfOptions;
+struct AlfHttpClient;
+struct AlfHttpResponse;
+struct AlfVendorScan;
+struct AlfHttpPending;
+
+/* How a vendor field's value becomes a column value. */
+typedef enum AlfValueKind
+{
+	ALF_VALUE_PLAIN,			/* through the column type's input function */
+	ALF_VALUE_EPOCH_MS,			/* integer milliseconds since 1970 */
+	ALF_VALUE_TIMESTAMP,		/* text timestamp, any format timeparse.c reads */
+	ALF_VALUE_JSON_TEXT,		/* a string holding a JSON document */
+	ALF_VALUE_RECORD			/* the whole record */
+} AlfValueKind;
+
+/* Qual shapes a vendor can send for one column. */
+#define ALF_PUSH_EQ		0x01	/* column = value */
+#define ALF_PUSH_IN		0x02	/* column IN (...) / = ANY (array) */
+#define ALF_PUSH_RANGE	0x04	/* <, <=, >, >=, = on the time column */
+
+#define ALF_MAX_FIELD_NAMES 4
+
+typedef struct AlfColumnDef
+{
+	const char *name;			/* SQL column name (IMPORT FOREIGN SCHEMA) */
+	const char *type_name;		/* SQL type as written in the generated DDL */
+	AlfValueKind kind;
+	const char *fields[ALF_MAX_FIELD_NAMES];	/* vendor field names, NULL-ended;
+												 * matched ignoring case, spaces,
+												 * hyphens, underscores */
+	uint8		push;			/* ALF_PUSH_* */
+} AlfColumnDef;
+
+typedef enum AlfSortDir
+{
+	ALF_SORT_NONE = 0,
+	ALF_SORT_ASC,
+	ALF_SORT_DESC
+} AlfSortDir;
+
+/* One bound of the time range the scan asks for. */
+typedef struct AlfTimeBound
+{
+	TimestampTz value;			/* the bound (pinned when not from the query) */
+	bool		inclusive;
+	bool		from_query;		/* false: pinned "now", retention or epoch */
+	const char *display;		/* EXPLAIN only: how to show a non-constant bound */
+} AlfTimeBound;
+
+/* One pushed condition on a non-time column, evaluated to text values. */
+typedef struct AlfColumnFilter
+{
+	int			column;			/* index into the vendor's catalogue */
+	bool		is_in;			/* came from IN / = ANY */
+	int			nvalues;		/* >= 1 */
+	char	  **values;			/* output-function text (EXPLAIN: display text) */
+} AlfColumnFilter;
+
+/* Everything a scan asks of the vendor, with values evaluated. */
+typedef struct AlfScanRequest
+{
+	bool		explain_only;	/* values are display strings, not data */
+	AlfTimeBound lower;
+	AlfTimeBound upper;
+	List	   *filters;		/* of AlfColumnFilter * */
+	AlfSortDir	sort;			/* order of the time column to ask for */
+	int			page_size;		/* records per request (paging vendors) */
+	double		limit_hint;		/* rows the query needs at most, or -1 */
+} AlfScanRequest;
+
+/*
+ * A described HTTP request: method, path below base_url, query parameters
+ * in order, optional JSON body.  Used both to build the real request and to
+ * show it in EXPLAIN, so the two can never disagree.
+ */
+typedef struct AlfRequestSpec
+{
+	const char *method;
+	StringInfoData path;		/* below base_url, starting with '/' */
+	List	   *param_names;	/* of char * */
+	List	   *param_values;	/* of char * (not yet URL-encoded) */
+	json_t	   *body;			/* owned; NULL for none */
+} AlfRequestSpec;
+
+/* A batch of records handed from a vendor to the core. */
+typedef struct AlfBatch
+{
+	int			nrecords;
+	json_t	  **records;		/* borrowed; kept alive by the batch context */
+} AlfBatch;
+
+/* An option a vendor (or the core) accepts; validated by option.c. */
+typedef enum AlfOptionKind
+{
+	ALF_OPTKIND_STRING,
+	ALF_OPTKIND_INT,			/* min..max */
+	ALF_OPTKIND_ENUM,			/* one of choices */
+	ALF_OPTKIND_URL,			/* https:// (http:// on loopback, superuser) */
+	ALF_OPTKIND_TIMEZONE,		/* a name PostgreSQL's time zone database knows */
+	ALF_OPTKIND_DIGITS			/* an unsigned decimal id */
+} AlfOptionKind;
+
+/* where an option may appear: bits of AlfOptionContext in auditlog_fdw.h */
+#define ALF_WHERE_SERVER	0x01
+#define ALF_WHERE_TABLE		0x02
+#define ALF_WHERE_USER		0x04
+#define ALF_WHERE_COLUMN	0x08
+
+typedef struct AlfOptionDef
+{
+	const char *name;
+	int			where;			/* ALF_WHERE_* bits */
+	AlfOptionKind kind;
+	int			min;
+	int			max;
+	const char *const *choices;
+	bool		superuser_only;
+	bool		required;		/* server level, for the vendors that list it */
+} AlfOptionDef;
+
+typedef enum AlfFlowKind
+{
+	ALF_FLOW_PAGING,			/* synchronous pages of JSON */
+	ALF_FLOW_REPORT				/* asynchronous report/job, CSV download */
+} AlfFlowKind;
+
+typedef struct AlfVendor
+{
+	const char *name;			/* server option vendor */
+	const char *display_name;	/* in messages: "Zendesk" */
+	const char *table_name;		/* IMPORT FOREIGN SCHEMA creates this */
+	const AlfColumnDef *columns;
+	int			ncolumns;
+	int			time_column;	/* catalogue index of the event time */
+	AlfFlowKind flow;
+	const char *flow_description;	/* EXPLAIN: "cursor paging" */
+	int			max_page_size;	/* 0: not a paging vendor */
+	int			default_concurrency;
+	int			retention_days; /* 0: kept indefinitely */
+	bool		can_sort;		/* can return rows ordered by time column */
+	const AlfOptionDef *options;	/* vendor-only options, incl. user mapping */
+	int			noptions;
+	const char *auth_hint;		/* errhint on 401/403 */
+
+	/*
+	 * Plan time: candidate quals are those the catalogue marks pushable; the
+	 * vendor may refuse some by clearing their flag (e.g. Zendesk source_id
+	 * needs source_type).  May be NULL.
+	 */
+	void		(*choose_pushdown) (List *candidates);
+
+	/* Describe the first request of a scan.  Must not throw for valid input. */
+	void		(*describe_request) (const AlfScanRequest *req, AlfRequestSpec *spec);
+
+	/* Execution: start, produce batches until false, stop (all may throw). */
+	void		(*begin_scan) (struct AlfVendorScan *vs);
+	bool		(*next_batch) (struct AlfVendorScan *vs, AlfBatch *batch);
+	void		(*end_scan) (struct AlfVendorScan *vs);		/* may be NULL */
+
+	/* The vendor's own error text from an error response, or NULL. */
+	char	   *(*error_message) (const struct AlfHttpResponse *resp);
+
+	/* True if a response (of any status) means "slow down".  May be NULL. */
+	bool		(*is_throttled) (const struct AlfHttpResponse *resp);
+} AlfVendor;
+
+/* A candidate qual at plan time, as shown to choose_pushdown. */
+typedef struct AlfPushCandidate
+{
+	int			column;			/* catalogue index */
+	int			op;				/* AlfQualOp (quals.c) */
+	bool		pushed;			/* vendor clears this to keep it local */
+	const char *const_text;		/* value text when a constant, else NULL */
+} AlfPushCandidate;
+
+/* The state of one running scan, as a vendor sees it. */
+typedef struct AlfVendorScan
+{
+	const AlfVendor *vendor;
+	const struct AlfOptions *options;
+	List	   *credentials;	/* user mapping DefElems (secrets) */
+	const AlfScanRequest *request;
+	struct AlfHttpClient *http;
+	TimestampTz now;			/* pinned at scan start */
+	int			concurrency;
+	MemoryContext scan_cxt;		/* lives until the scan ends or rescans */
+	MemoryContext batch_cxt;	/* reset before each next_batch call */
+	void	   *state;			/* the vendor's own */
+	Oid			serverid;
+	Oid			userid;
+	const char *relname;		/* foreign table, for messages */
+} AlfVendorScan;
+
+/* in vendors/registry.c */
+extern const AlfVendor *alf_vendor_lookup(const char *name);
+extern const AlfVendor *const *alf_vendor_all(int *count);
+
+/* in request.c: helpers for vendors */
+extern void alf_spec_init(AlfRequestSpec *spec, const char *method);
+extern void alf_spec_param(AlfRequestSpec *spec, const char *name, const char *value);
+extern char *alf_spec_display(const AlfRequestSpec *spec);
+extern char *alf_spec_url(const char *base_url, const AlfRequestSpec *spec);
+extern void alf_spec_free_body(AlfRequestSpec *spec);
+extern const AlfColumnFilter *alf_request_filter(const AlfScanRequest *req, int column);
+
+typedef enum AlfTimeFormat
+{
+	ALF_TIME_ISO_SECONDS,		/* 2026-11-23T10:00:00Z */
+	ALF_TIME_ISO_MILLIS,		/* 2026-11-23T10:00:00.000Z */
+	ALF_TIME_EPOCH_MS,			/* 1795428000000 */
+	ALF_TIME_EPOCH_S			/* 1795428000 */
+} AlfTimeFormat;
+
+/*
+ * A time bound as a request parameter: widened outward by widen_usec (so a
+ * vendor bound of unknown inclusivity still covers the SQL range; the core
+ * drops the extra rows) and rounded outward to the format's precision.  In
+ * EXPLAIN mode a non-constant bound is shown by its expression.
+ */
+extern char *alf_time_param(const AlfScanRequest *req, bool upper,
+							AlfTimeFormat fmt, int64 widen_usec);
+extern TimestampTz alf_time_widened(const AlfScanRequest *req, bool upper,
+									AlfTimeFormat fmt, int64 widen_usec);
+extern char *alf_format_time(TimestampTz t, AlfTimeFormat fmt);
+
+/* in vscan.c: services for running vendor flows */
+extern const char *alf_credential(const AlfVendorScan *vs, const char *name);
+extern void alf_require_credentials(const AlfVendorScan *vs, const char *const *any_of_sets[]);
+extern struct AlfHttpResponse *alf_vendor_request(AlfVendorScan *vs, const AlfRequestSpec *spec,
+												  List *headers);
+extern struct AlfHttpPending *alf_vendor_start(AlfVendorScan *vs, const AlfRequestSpec *spec,
+											   List *headers);
+extern struct AlfHttpResponse *alf_vendor_finish(AlfVendorScan *vs,
+												 struct AlfHttpPending *pending);
+extern json_t *alf_parse_json_response(AlfVendorScan *vs, const struct AlfHttpResponse *resp,
+									   const char *what);
+extern void alf_raise_vendor_error(AlfVendorScan *vs, const struct AlfHttpResponse *resp,
+								   const char *what) pg_attribute_noreturn();
+extern void alf_raise_protocol_error(AlfVendorScan *vs, const char *what,
+									 const char *detail) pg_attribute_noreturn();
+extern json_t *alf_json_keep(MemoryContext cxt, json_t *json);
+extern const char *alf_json_string_member(json_t *obj, const char *key);
+
+/* in encode.c */
+extern char *alf_base64(const char *data, size_t len);
+extern char *alf_base64url(const char *data, size_t len);
+extern void alf_batch_from_array(AlfBatch *batch, json_t *array);
+
+#endif							/* ALF_VENDOR_H */

@@ -1,0 +1,190 @@
+-- test/demo.sql - a short tour of auditlog_fdw against the local vendor emulator.
+--
+-- test/demo.sh runs it on a fresh throwaway cluster, as superuser postgres:
+--     psql -X -v ON_ERROR_STOP=1 -f test/demo.sql
+-- with the emulator (started with --anchor now, so "the last day" has rows) on
+-- 127.0.0.1: zendesk 18001, koreai 18002, zoho_mail 18003, zscaler 18004, resolver 18005.
+-- (http:// base_url is allowed because the host is loopback and we are superuser.)
+--
+-- Layout: a common preamble, then one self-contained block per vendor.  Each vendor
+-- block creates its own server + user mapping and imports its table into schema
+-- "audit" (tables are named <vendor>_audit, so blocks never collide).
+--
+-- Secrets: user mappings are created with ECHO off and echoed with the token
+-- replaced by '***'.  Never \deu+ here: it would print the options.
+
+\set ON_ERROR_STOP on
+\set QUIET on
+\pset border 2
+\pset linestyle unicode
+\pset null '∅'
+\set QUIET off
+\set ECHO queries
+
+-- ===========================================================================
+-- Preamble (all vendors)
+-- ===========================================================================
+\echo
+\echo '#### auditlog_fdw demo'
+\echo
+CREATE EXTENSION auditlog_fdw;
+CREATE SCHEMA audit;
+
+-- ===========================================================================
+-- Vendor block: Zendesk (emulator on 127.0.0.1:18001)
+-- ===========================================================================
+\echo
+\echo '#### Zendesk: server, user mapping, IMPORT FOREIGN SCHEMA'
+\echo
+CREATE SERVER zendesk FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1:18001');
+
+\set ECHO none
+\echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER zendesk'
+\echo '  OPTIONS (email ''admin@example.com'', api_token ''***'');'
+CREATE USER MAPPING FOR CURRENT_USER SERVER zendesk
+  OPTIONS (email 'admin@example.com', api_token 'zd-test-token');
+\set ECHO queries
+
+IMPORT FOREIGN SCHEMA audit FROM SERVER zendesk INTO audit;
+
+\echo
+\echo '\\d audit.zendesk_audit'
+\d audit.zendesk_audit
+
+\echo
+\echo '#### Zendesk: how many updates in the last day?'
+\echo
+SELECT count(*) AS updates_last_day
+  FROM audit.zendesk_audit
+ WHERE action = 'update'
+   AND created_at > now() - interval '1 day';
+
+\echo
+\echo '#### Zendesk: most active actors over the last 7 days'
+\echo
+SELECT actor_id, actor_name, count(*) AS events,
+       max(created_at) AS last_seen
+  FROM audit.zendesk_audit
+ WHERE created_at > now() - interval '7 days'
+ GROUP BY actor_id, actor_name
+ ORDER BY events DESC, actor_id
+ LIMIT 5;
+
+\echo
+\echo '#### Zendesk: what is sent to the vendor and what is filtered locally'
+\echo
+-- plans print best without a table frame
+\set QUIET on
+\pset format unaligned
+\pset tuples_only on
+\set QUIET off
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, created_at, actor_name, action, source_type, source_label
+  FROM audit.zendesk_audit
+ WHERE created_at > now() - interval '1 day'
+   AND action IN ('create', 'destroy')
+   AND source_type = 'user'
+   AND change_description ILIKE '%role%'
+ ORDER BY created_at DESC
+ LIMIT 10;
+\set QUIET on
+\pset format aligned
+\pset tuples_only off
+\set QUIET off
+\echo
+
+\echo
+\echo '#### Zendesk: join with a local table'
+\echo
+-- A small HR directory.  The emulator invents its actors, so the directory is
+-- filled from them: everyone active in the last 30 days except the first one,
+-- who then shows up as "not in the directory" below.
+CREATE TABLE employees (
+    zendesk_id bigint PRIMARY KEY,
+    name       text NOT NULL,
+    department text NOT NULL
+);
+INSERT INTO employees (zendesk_id, name, department)
+SELECT actor_id, name,
+       (ARRAY['Support', 'IT', 'Security'])[1 + (row_number() OVER (ORDER BY actor_id))::int % 3]
+  FROM (SELECT actor_id, coalesce(min(actor_name), 'actor ' || actor_id) AS name
+          FROM audit.zendesk_audit
+         WHERE created_at > now() - interval '30 days'
+           AND actor_id IS NOT NULL
+         GROUP BY actor_id
+         ORDER BY actor_id
+        OFFSET 1) AS actors;
+
+SELECT e.department, e.name, count(*) AS events
+  FROM audit.zendesk_audit AS z
+  JOIN employees AS e ON e.zendesk_id = z.actor_id
+ WHERE z.created_at > now() - interval '7 days'
+ GROUP BY e.department, e.name
+ ORDER BY e.department, events DESC, e.name;
+
+SELECT z.actor_id, z.actor_name, count(*) AS events_by_unknown_actors
+  FROM audit.zendesk_audit AS z
+  LEFT JOIN employees AS e ON e.zendesk_id = z.actor_id
+ WHERE z.created_at > now() - interval '7 days'
+   AND e.zendesk_id IS NULL
+ GROUP BY z.actor_id, z.actor_name
+ ORDER BY events_by_unknown_actors DESC, z.actor_id;
+
+\echo
+\echo '#### Zendesk: a local 30-day copy as a materialized view'
+\echo
+CREATE MATERIALIZED VIEW audit_30d AS
+SELECT *
+  FROM audit.zendesk_audit
+ WHERE created_at > now() - interval '30 days';
+
+REFRESH MATERIALIZED VIEW audit_30d;
+
+SELECT action, count(*) AS events,
+       min(created_at) AS first, max(created_at) AS last
+  FROM audit_30d
+ GROUP BY action
+ ORDER BY events DESC, action;
+
+\echo
+\echo '#### Zendesk: one record by id (a single GET /api/v2/audit_logs/{id})'
+\echo
+\set QUIET on
+\pset format unaligned
+\pset tuples_only on
+\set QUIET off
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id, created_at, actor_name, action
+  FROM audit.zendesk_audit
+ WHERE id = (SELECT min(id) FROM audit_30d);
+\set QUIET on
+\pset format aligned
+\pset tuples_only off
+\set QUIET off
+\echo
+
+\set QUIET on
+\x on
+\set QUIET off
+SELECT id, created_at, actor_id, actor_name, ip_address, action, action_label,
+       source_type, source_id, source_label, change_description
+  FROM audit.zendesk_audit
+ WHERE id = (SELECT min(id) FROM audit_30d);
+\set QUIET on
+\x off
+\set QUIET off
+
+-- ===========================================================================
+-- More vendors go here, each as its own block like the Zendesk one above
+-- (server + user mapping with ECHO off and a redacted \echo + IMPORT FOREIGN
+-- SCHEMA audit ... INTO audit + a few queries), in this order and on these
+-- emulator ports:
+--   Kore.ai      http://127.0.0.1:18002   (table audit.koreai_audit)
+--   Zoho Mail    http://127.0.0.1:18003   (table audit.zoho_mail_audit)
+--   Zscaler ZIA  http://127.0.0.1:18004   (table audit.zscaler_audit)
+--   Resolver     http://127.0.0.1:18005   (table audit.resolver_audit)
+-- ===========================================================================
+
+\echo
+\echo '#### done: the tables are in schema audit (\\dE audit.*)'
