@@ -30,7 +30,44 @@ BEGIN
     PERFORM emu(vendor, '/_emu/config?' || config);
   END IF;
 END $$;
--- emu_log(vendor): the API requests since the last call, and clear them
-CREATE FUNCTION emu_log(vendor text) RETURNS SETOF text
-LANGUAGE sql AS $$ SELECT * FROM emu(vendor, '/_emu/log?clear=1') $$;
+-- emu_now(text): times within 10 minutes of now (the pinned scan start, as
+-- ISO-8601 or epoch seconds/ms) become <now>, so expected output is stable
+CREATE FUNCTION emu_now(t text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  m text;
+  v timestamptz;
+BEGIN
+  FOR m IN SELECT DISTINCT (regexp_matches(t, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z|\m\d{10}(?:\d{3})?\M', 'g'))[1] LOOP
+    v := CASE WHEN m ~ '^\d{13}$' THEN to_timestamp(m::bigint / 1000.0)
+              WHEN m ~ '^\d{10}$' THEN to_timestamp(m::bigint)
+              ELSE m::timestamptz END;
+    IF abs(extract(epoch FROM v - clock_timestamp())) < 600 THEN
+      t := replace(t, m, '<now>');
+    END IF;
+  END LOOP;
+  RETURN t;
+END $$;
+-- emu_log(vendor): the API requests since the last call (and clear them)
+CREATE FUNCTION emu_log(vendor text) RETURNS TABLE (line text)
+LANGUAGE sql AS $$ SELECT emu_now(e) FROM emu(vendor, '/_emu/log?clear=1') e $$;
+-- emu_clear(vendor): forget the requests logged so far
+CREATE FUNCTION emu_clear(vendor text) RETURNS void
+LANGUAGE sql AS $$ SELECT count(*) FROM emu(vendor, '/_emu/log?clear=1') $$;
 SELECT emu('zendesk', '/_emu/health');
+-- try(query): run it, and show the error as SQLSTATE, message, detail, hint
+CREATE FUNCTION try(query text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  st text; msg text; det text; hin text; n bigint;
+BEGIN
+  EXECUTE 'SELECT count(*) FROM (' || query || ') q' INTO n;
+  RETURN 'ok: ' || n || ' rows';
+EXCEPTION WHEN others THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                          det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+  RETURN emu_now(regexp_replace(
+           st || ': ' || msg || coalesce(E'\nDETAIL: ' || nullif(det, ''), '')
+           || coalesce(E'\nHINT: ' || nullif(hin, ''), ''),
+           'page\[after\]=[^& :]*', 'page[after]=<cursor>', 'g'));
+END $$;

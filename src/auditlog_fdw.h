@@ -37,6 +37,7 @@ typedef struct AlfOptions
 	int			max_retries;
 	int			page_size;		/* 0: vendor maximum */
 	int			concurrency;	/* 0: vendor default */
+	int			min_request_interval_ms;	/* -1: vendor default */
 	List	   *all;			/* merged DefElems (table over server) */
 	Oid			serverid;
 	Oid			tableid;

@@ -82,6 +82,7 @@ struct AlfHttpClient
 	int			nsockets;
 	bool		socket_overflow;
 	long		timer_ms;		/* -1: curl wants no timeout */
+	TimestampTz last_start;		/* of the latest attempt, for pacing */
 	AlfHttpStats stats;
 	MemoryContextCallback cleanup;
 };
@@ -330,6 +331,17 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 			break;
 	if (slot == ALF_MAX_TRANSFERS)
 		elog(ERROR, "too many HTTP requests in flight");
+
+	/* pacing for vendors whose rate limit is low and gives no Retry-After */
+	if (client->cfg.min_interval_ms > 0 && client->last_start != 0)
+	{
+		long		wait_ms = (long) ((client->last_start - GetCurrentTimestamp()) / 1000) +
+			client->cfg.min_interval_ms;
+
+		if (wait_ms > 0)
+			alf_http_sleep(Min(wait_ms, (long) client->cfg.min_interval_ms));
+	}
+	client->last_start = GetCurrentTimestamp();
 
 	xfer = calloc(1, sizeof(AlfTransfer));
 	if (xfer == NULL)

@@ -27,6 +27,7 @@ typedef struct AlfHttpConfig
 	const char *proxy;			/* NULL: no proxy (environment ignored) */
 	bool		allow_loopback_http;	/* base_url is http://loopback */
 	int			max_in_flight;	/* concurrency */
+	int			min_interval_ms;	/* least time between two attempt starts */
 	/* vendor hooks, both optional */
 	bool		(*is_throttled) (const struct AlfHttpResponse *resp);
 	char	   *(*error_message) (const struct AlfHttpResponse *resp);

@@ -33,6 +33,7 @@ static const AlfOptionDef core_options[] = {
 	{"max_retries", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 100, NULL, false, false},
 	{"page_size", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 100000, NULL, false, false},
 	{"concurrency", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 16, NULL, false, false},
+	{"min_request_interval_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 600000, NULL, false, false},
 	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
 };
 
@@ -419,6 +420,8 @@ alf_fill_common(AlfOptions *opts)
 	opts->max_retries = (v = alf_option_value(opts, "max_retries")) ? atoi(v) : ALF_DEFAULT_MAX_RETRIES;
 	opts->page_size = (v = alf_option_value(opts, "page_size")) ? atoi(v) : 0;
 	opts->concurrency = (v = alf_option_value(opts, "concurrency")) ? atoi(v) : 0;
+	opts->min_request_interval_ms =
+		(v = alf_option_value(opts, "min_request_interval_ms")) ? atoi(v) : -1;
 	opts->ca_file = (char *) alf_option_value(opts, "ca_file");
 	opts->proxy = (char *) alf_option_value(opts, "proxy");
 }

@@ -124,6 +124,8 @@ alf_scan_start(AlfScanState *ss)
 	config.allow_loopback_http = ss->opts->base_url_http;
 	config.max_in_flight = ss->opts->concurrency > 0 ? ss->opts->concurrency :
 		ss->vendor->default_concurrency;
+	config.min_interval_ms = ss->opts->min_request_interval_ms >= 0 ?
+		ss->opts->min_request_interval_ms : ss->vendor->min_request_interval_ms;
 	config.is_throttled = ss->vendor->is_throttled;
 	config.error_message = ss->vendor->error_message;
 

@@ -223,6 +223,7 @@ alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanP
 	int			i = 0;
 
 	*empty = false;
+	req->options = opts;
 	req->sort = pp->sort;
 	req->limit_hint = pp->limit_hint;
 	req->page_size = vendor->max_page_size > 0 ?
@@ -282,6 +283,7 @@ alf_build_explain_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPl
 	initStringInfo(&lower_expr);
 	initStringInfo(&upper_expr);
 	req->explain_only = true;
+	req->options = opts;
 	req->sort = pp->sort;
 	req->limit_hint = pp->limit_hint;
 	req->page_size = vendor->max_page_size > 0 ?

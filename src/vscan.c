@@ -72,7 +72,29 @@ alf_require_credentials(const AlfVendorScan *vs, const char *const *any_of_sets[
 			 errhint("Set the user mapping options %s.", choices.data)));
 }
 
-/* Replace every credential value in text by ***. */
+/* Replace every occurrence of secret in text by ***. */
+static char *
+alf_scrub_one(char *result, const char *secret)
+{
+	size_t		len = strlen(secret);
+	char	   *hit;
+
+	if (len < 4)
+		return result;			/* too short to be a secret; would mangle text */
+	while ((hit = strstr(result, secret)) != NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendBinaryStringInfo(&buf, result, hit - result);
+		appendStringInfoString(&buf, "***");
+		appendStringInfoString(&buf, hit + len);
+		result = buf.data;
+	}
+	return result;
+}
+
+/* Replace every credential value and scan secret in text by ***. */
 static char *
 alf_scrub(const AlfVendorScan *vs, const char *text)
 {
@@ -80,25 +102,23 @@ alf_scrub(const AlfVendorScan *vs, const char *text)
 	ListCell   *lc;
 
 	foreach(lc, vs->credentials)
-	{
-		const char *secret = defGetString((DefElem *) lfirst(lc));
-		size_t		len = strlen(secret);
-		char	   *hit;
-
-		if (len < 4)
-			continue;			/* too short to be a secret; would mangle text */
-		while ((hit = strstr(result, secret)) != NULL)
-		{
-			StringInfoData buf;
-
-			initStringInfo(&buf);
-			appendBinaryStringInfo(&buf, result, hit - result);
-			appendStringInfoString(&buf, "***");
-			appendStringInfoString(&buf, hit + len);
-			result = buf.data;
-		}
-	}
+		result = alf_scrub_one(result, defGetString((DefElem *) lfirst(lc)));
+	foreach(lc, vs->secrets)
+		result = alf_scrub_one(result, (const char *) lfirst(lc));
 	return result;
+}
+
+/*
+ * Register a secret the vendor derived or obtained during the scan (an
+ * access token, a session id, a minted JWT), so that no message shows it.
+ */
+void
+alf_add_secret(AlfVendorScan *vs, const char *secret)
+{
+	MemoryContext old = MemoryContextSwitchTo(vs->scan_cxt);
+
+	vs->secrets = lappend(vs->secrets, pstrdup(secret));
+	MemoryContextSwitchTo(old);
 }
 
 /* Start a request below base_url; headers may hold secrets (never shown). */

@@ -8,9 +8,13 @@
 #include "vendors/vendor.h"
 
 extern const AlfVendor alf_vendor_zendesk;
+extern const AlfVendor alf_vendor_koreai;
+extern const AlfVendor alf_vendor_zoho_mail;
 
 static const AlfVendor *const alf_vendors[] = {
 	&alf_vendor_zendesk,
+	&alf_vendor_koreai,
+	&alf_vendor_zoho_mail,
 };
 
 const AlfVendor *

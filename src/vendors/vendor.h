@@ -95,6 +95,8 @@ typedef struct AlfScanRequest
 	AlfSortDir	sort;			/* order of the time column to ask for */
 	int			page_size;		/* records per request (paging vendors) */
 	double		limit_hint;		/* rows the query needs at most, or -1 */
+	const struct AlfOptions *options;	/* merged table and server options
+										 * (alf_option_value) */
 } AlfScanRequest;
 
 /*
@@ -165,6 +167,10 @@ typedef struct AlfVendor
 	const char *flow_description;	/* EXPLAIN: "cursor paging" */
 	int			max_page_size;	/* 0: not a paging vendor */
 	int			default_concurrency;
+	int			min_request_interval_ms;	/* pacing: least time between the
+											 * starts of two requests of one
+											 * scan (0: none); option
+											 * min_request_interval_ms */
 	int			retention_days; /* 0: kept indefinitely */
 	bool		can_sort;		/* can return rows ordered by time column */
 	const AlfOptionDef *options;	/* vendor-only options, incl. user mapping */
@@ -218,6 +224,7 @@ typedef struct AlfVendorScan
 	Oid			serverid;
 	Oid			userid;
 	const char *relname;		/* foreign table, for messages */
+	List	   *secrets;		/* of char *: more to scrub (alf_add_secret) */
 } AlfVendorScan;
 
 /* in vendors/registry.c */
@@ -255,6 +262,7 @@ extern char *alf_format_time(TimestampTz t, AlfTimeFormat fmt);
 /* in vscan.c: services for running vendor flows */
 extern const char *alf_credential(const AlfVendorScan *vs, const char *name);
 extern void alf_require_credentials(const AlfVendorScan *vs, const char *const *any_of_sets[]);
+extern void alf_add_secret(AlfVendorScan *vs, const char *secret);
 extern struct AlfHttpResponse *alf_vendor_request(AlfVendorScan *vs, const AlfRequestSpec *spec,
 												  List *headers);
 extern struct AlfHttpPending *alf_vendor_start(AlfVendorScan *vs, const AlfRequestSpec *spec,
