@@ -19,3 +19,6 @@ SHLIB_LINK = $(shell $(PKG_CONFIG) --libs libcurl jansson)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: rebuild everything when a header changes
+$(OBJS): $(wildcard src/*.h src/vendors/*.h)

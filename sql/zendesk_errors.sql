@@ -30,7 +30,7 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER zd_oauth OPTIONS (ADD client_id 'x');
 SELECT try('SELECT * FROM zd_oauth');
 DROP USER MAPPING FOR CURRENT_USER SERVER zd_oauth;
 SELECT try('SELECT * FROM zd_oauth');
--- the emulator never saw a secret in a URL or body, and 3 of the requests were refused
+-- the emulator never saw a secret in a URL or body; four requests were refused
 SELECT count(*) FILTER (WHERE line ~ '^40[13] ') AS refused,
        count(*) FILTER (WHERE line LIKE '%secret%' OR line LIKE '%token%') AS secrets_in_requests
   FROM emu_log('zendesk');
