@@ -61,7 +61,8 @@ typedef struct AlfTransfer
 
 struct AlfHttpPending
 {
-	AlfHttpRequest req;			/* deep copy, in the client's context */
+	MemoryContext cxt;			/* holds this struct and the copy; dropped when done */
+	AlfHttpRequest req;			/* deep copy of the caller's request */
 	AlfTransfer *xfer;			/* current attempt, or NULL */
 	int			attempts;
 };
@@ -598,7 +599,7 @@ alf_make_response(AlfHttpPending *pending)
 	xfer->body_len = xfer->body_cap = 0;
 
 	resp->attempts = pending->attempts;
-	resp->display = pending->req.display;
+	resp->display = pstrdup(pending->req.display);
 
 	if (xfer->head)
 	{
@@ -756,9 +757,13 @@ alf_retryable_curl_error(CURLcode rc)
 AlfHttpPending *
 alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req)
 {
-	MemoryContext old = MemoryContextSwitchTo(client->cxt);
+	/* its own context, so a long scan does not accumulate request copies */
+	MemoryContext cxt = AllocSetContextCreate(client->cxt, "auditlog_fdw request",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	AlfHttpPending *pending = palloc0(sizeof(AlfHttpPending));
 
+	pending->cxt = cxt;
 	pending->req = alf_copy_request(req);
 	MemoryContextSwitchTo(old);
 
@@ -827,6 +832,7 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 		{
 			alf_transfer_free(client, xfer);
 			pending->xfer = NULL;
+			MemoryContextDelete(pending->cxt);
 			return resp;
 		}
 
@@ -872,11 +878,11 @@ alf_http_execute(AlfHttpClient *client, const AlfHttpRequest *req)
 void
 alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending)
 {
-	if (pending && pending->xfer)
-	{
+	if (pending == NULL)
+		return;
+	if (pending->xfer)
 		alf_transfer_free(client, pending->xfer);
-		pending->xfer = NULL;
-	}
+	MemoryContextDelete(pending->cxt);
 }
 
 /* Percent-encode everything but RFC 3986 unreserved characters. */

@@ -251,11 +251,10 @@ zendesk_next(AlfVendorScan *vs, AlfBatch *batch)
 	if (vs->concurrency >= 2 &&
 		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
 	{
-		MemoryContext old = MemoryContextSwitchTo(vs->scan_cxt);
+		/* the spec may live in the batch context: the request is copied */
 		AlfRequestSpec spec = zendesk_page_spec(vs, st);
 
 		st->prefetch = alf_vendor_start(vs, &spec, st->headers);
-		MemoryContextSwitchTo(old);
 	}
 	return true;
 }
