@@ -48,6 +48,14 @@ SELECT count(*), count(DISTINCT id) FROM zd_small;
 SELECT (SELECT count(*) FROM (SELECT id, "when", who, "Action" FROM zd_small
         EXCEPT ALL SELECT id, created_at, actor_name, action FROM zd_all) d) AS missing_or_extra;
 SELECT count(*) AS requests, bool_and(line LIKE '%page[size]=37%') AS page_size_37, string_agg(CASE WHEN line NOT LIKE '%page[size]=37%' THEN line END, ' ') AS strays FROM emu_log('zendesk');
+-- one scan reuses one keep-alive connection for all its pages, gzip-encoded
+ALTER FOREIGN TABLE zd_small OPTIONS (ADD concurrency '1');
+SELECT emu_reset('zendesk', 'rate_limit_per_min=0');
+SELECT count(*) FROM zd_small;
+SELECT s->'requests' AS requests, s->'connections' AS connections,
+       s->'gzip_responses' = s->'requests' AS all_gzip
+  FROM (SELECT string_agg(e, '')::jsonb AS s FROM emu('zendesk', '/_emu/stats') e) x;
+SELECT emu_clear('zendesk');
 -- unknown column names fail at the first scan and list the valid ones
 CREATE FOREIGN TABLE zd_bad (id bigint, colour text) SERVER zendesk;
 SELECT * FROM zd_bad;

@@ -11,6 +11,10 @@ import importlib
 # name -> module name inside this package, in start order
 VENDORS = {
     "zendesk": "zendesk",
+    "koreai": "koreai",
+    "zoho_mail": "zoho_mail",
+    "zscaler": "zscaler",
+    "resolver": "resolver",
 }
 
 
