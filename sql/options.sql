@@ -15,6 +15,9 @@ CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', bas
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', colour 'blue');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', api_token 'x');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', timeout_ms '5', timeout_ms '6');
+-- another vendor's option: rejected as soon as the vendor is known
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', zoid '57047751');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zoho_mail', base_url 'https://mail.zoho.com');
 ALTER FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (ADD vendor 'zendesk');
 -- a valid server, then changes to it
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw
@@ -36,6 +39,9 @@ CREATE FOREIGN TABLE t1 (id bigint, who text OPTIONS (column_name 'actor_name'))
 -- table option above the vendor's maximum: caught when the vendor is known (plan time)
 CREATE FOREIGN TABLE t2 (id bigint) SERVER s OPTIONS (page_size '1000');
 EXPLAIN (COSTS OFF) SELECT * FROM t2;
+-- a table option of another vendor: caught at the first scan
+CREATE FOREIGN TABLE t4 (id bigint) SERVER s OPTIONS (report_time_zone 'UTC');
+EXPLAIN (COSTS OFF) SELECT * FROM t4;
 -- unknown column: caught at the first scan, listing the valid names
 CREATE FOREIGN TABLE t3 (id bigint, colour text) SERVER s;
 EXPLAIN (COSTS OFF) SELECT * FROM t3;

@@ -9,6 +9,14 @@ RESET client_min_messages;
 CREATE TABLE emu_port (vendor text PRIMARY KEY, port int NOT NULL);
 CREATE TABLE emu_out (n serial, line text);
 INSERT INTO emu_port VALUES ('zendesk', :'zd_port');
+\getenv kore_port EMU_KOREAI_PORT
+INSERT INTO emu_port VALUES ('koreai', :'kore_port');
+\getenv zoho_port EMU_ZOHO_MAIL_PORT
+INSERT INTO emu_port VALUES ('zoho_mail', :'zoho_port');
+\getenv zs_port EMU_ZSCALER_PORT
+INSERT INTO emu_port VALUES ('zscaler', :'zs_port');
+\getenv rs_port EMU_RESOLVER_PORT
+INSERT INTO emu_port VALUES ('resolver', :'rs_port');
 -- emu(vendor, path): the emulator's answer, one row per line
 CREATE FUNCTION emu(vendor text, path text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
@@ -66,8 +74,10 @@ BEGIN
 EXCEPTION WHEN others THEN
   GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
                           det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
-  RETURN emu_now(regexp_replace(
+  RETURN regexp_replace(emu_now(regexp_replace(
            st || ': ' || msg || coalesce(E'\nDETAIL: ' || nullif(det, ''), '')
            || coalesce(E'\nHINT: ' || nullif(hin, ''), ''),
-           'page\[after\]=[^& :]*', 'page[after]=<cursor>', 'g'));
+           'page\[after\]=[^& :]*', 'page[after]=<cursor>', 'g'))
+         -- emulator ports vary from run to run
+         , '127\.0\.0\.1:\d+', '127.0.0.1:<port>', 'g');
 END $$;

@@ -111,6 +111,7 @@ extern AlfScanRequest *alf_build_explain_request(const AlfVendor *vendor,
 												 const AlfOptions *opts,
 												 AlfPlanPrivate *pp, List *fdw_exprs,
 												 List *deparse_cxt);
+extern List *alf_array_texts(Datum array, Oid elemtype);
 extern int	alf_effective_page_size(const AlfVendor *vendor, const AlfOptions *opts,
 									double limit_hint);
 

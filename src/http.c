@@ -40,6 +40,7 @@
 #define ALF_MAX_RETRY_AFTER_MS	(15 * 60 * 1000L)
 #define ALF_BACKOFF_BASE_MS	500L
 #define ALF_BACKOFF_MAX_MS	(30 * 1000L)
+#define ALF_MIN_RETRY_MS	250L
 
 /* One attempt of one request, as curl sees it.  malloc'd: curl's side. */
 typedef struct AlfTransfer
@@ -825,6 +826,8 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 				delay = alf_response_retry_ms(resp);
 				why = psprintf("HTTP %ld: %s", resp->status,
 							   msg ? msg : alf_http_body_snippet(resp, 200));
+				if (client->cfg.scrub)
+					why = client->cfg.scrub(client->cfg.scrub_arg, why);
 			}
 		}
 
@@ -858,8 +861,10 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 
 		alf_transfer_free(client, xfer);
 		pending->xfer = NULL;
-		if (delay < 0)
-			delay = alf_backoff_ms(pending->attempts);
+		/* "Retry-After: 0" (ZIA's example) must not become a tight loop */
+		if (delay < ALF_MIN_RETRY_MS)
+			delay = Max(delay, 0) + (delay < 0 ? alf_backoff_ms(pending->attempts) :
+									 ALF_MIN_RETRY_MS);
 		client->stats.retries++;
 		ereport(DEBUG1,
 				(errmsg_internal("auditlog_fdw: retrying %s in %ld ms: %s",

@@ -31,6 +31,9 @@ typedef struct AlfHttpConfig
 	/* vendor hooks, both optional */
 	bool		(*is_throttled) (const struct AlfHttpResponse *resp);
 	char	   *(*error_message) (const struct AlfHttpResponse *resp);
+	/* removes secrets from text bound for a message (optional) */
+	char	   *(*scrub) (const void *arg, const char *text);
+	const void *scrub_arg;
 } AlfHttpConfig;
 
 typedef struct AlfHttpRequest

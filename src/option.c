@@ -315,6 +315,7 @@ alf_validate_for(List *options, int where, const AlfVendor *vendor, bool ddl)
 		DefElem    *d = (DefElem *) lfirst(lc);
 		bool		vendor_only;
 		const AlfOptionDef *def = alf_find_option(d->defname, where, NULL, &vendor_only);
+		const AlfOptionDef *vendor_def;
 		ListCell   *lc2;
 
 		if (def == NULL)
@@ -323,7 +324,11 @@ alf_validate_for(List *options, int where, const AlfVendor *vendor, bool ddl)
 					 errmsg("invalid option \"%s\"", d->defname),
 					 errhint("Valid options in this context are: %s.",
 							 alf_valid_option_names(where, NULL))));
-		if (vendor && ((vendor_only && alf_find_option(d->defname, where, vendor, &vendor_only) == NULL) ||
+		/* with the vendor known, its own definition (and range) applies */
+		vendor_def = vendor ? alf_find_option(d->defname, where, vendor, &vendor_only) : NULL;
+		if (vendor_def)
+			def = vendor_def;
+		if (vendor && (vendor_def == NULL ||
 					   (strcmp(d->defname, "page_size") == 0 && vendor->max_page_size == 0)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),

@@ -27,6 +27,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -297,6 +298,17 @@ alf_const_text(Expr *value)
 	return OidOutputFunctionCall(outfunc, c->constvalue);
 }
 
+/* The non-NULL elements of a constant array as text; NIL if not a Const. */
+static List *
+alf_const_array_texts(Expr *value)
+{
+	Const	   *c = (Const *) alf_strip((Node *) value);
+
+	if (!IsA(c, Const) || c->constisnull)
+		return NIL;
+	return alf_array_texts(c->constvalue, ARR_ELEMTYPE(DatumGetArrayTypeP(c->constvalue)));
+}
+
 AlfRelInfo *
 alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -338,6 +350,7 @@ alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			cand->op = q.op;
 			cand->pushed = true;
 			cand->const_text = q.op == ALF_OP_IN ? NULL : alf_const_text(q.value);
+			cand->const_values = q.op == ALF_OP_IN ? alf_const_array_texts(q.value) : NIL;
 			candidates = lappend(candidates, cand);
 		}
 		else

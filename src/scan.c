@@ -78,6 +78,13 @@ alf_scan_begin(ForeignScanState *node, int eflags)
 	return ss;
 }
 
+/* http.c's hook: vendor text in its messages loses every secret. */
+static char *
+alf_scan_scrub(const void *arg, const char *text)
+{
+	return alf_scrub_secrets((const AlfVendorScan *) arg, text);
+}
+
 /* Evaluate the pushed values and start the vendor's flow. */
 static void
 alf_scan_start(AlfScanState *ss)
@@ -128,6 +135,8 @@ alf_scan_start(AlfScanState *ss)
 		ss->opts->min_request_interval_ms : ss->vendor->min_request_interval_ms;
 	config.is_throttled = ss->vendor->is_throttled;
 	config.error_message = ss->vendor->error_message;
+	config.scrub = alf_scan_scrub;
+	config.scrub_arg = &ss->vs;
 
 	memset(&ss->vs, 0, sizeof(ss->vs));
 	ss->vs.vendor = ss->vendor;

@@ -158,7 +158,7 @@ alf_add_filter(AlfScanRequest *req, int column, List *values)
 }
 
 /* The non-NULL elements of an IN list as text. */
-static List *
+List *
 alf_array_texts(Datum array, Oid elemtype)
 {
 	ArrayType  *arr = DatumGetArrayTypeP(array);
@@ -214,20 +214,41 @@ alf_pin_range(const AlfVendor *vendor, AlfScanRequest *req, TimestampTz now, boo
 		*empty = true;
 }
 
-AlfScanRequest *
-alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanPrivate *pp,
-					   Datum *values, bool *nulls, TimestampTz now, bool *empty)
+static AlfScanRequest *
+alf_new_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanPrivate *pp,
+				bool explain_only)
 {
 	AlfScanRequest *req = palloc0(sizeof(AlfScanRequest));
-	ListCell   *lc;
-	int			i = 0;
 
-	*empty = false;
+	req->explain_only = explain_only;
 	req->options = opts;
 	req->sort = pp->sort;
 	req->limit_hint = pp->limit_hint;
 	req->page_size = vendor->max_page_size > 0 ?
 		alf_effective_page_size(vendor, opts, pp->limit_hint) : 0;
+	return req;
+}
+
+/* A scalar value as the text its type's output function gives. */
+static char *
+alf_datum_text(Datum value, Oid type)
+{
+	Oid			outfunc;
+	bool		isvarlena;
+
+	getTypeOutputInfo(type, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, value);
+}
+
+AlfScanRequest *
+alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanPrivate *pp,
+					   Datum *values, bool *nulls, TimestampTz now, bool *empty)
+{
+	AlfScanRequest *req = alf_new_request(vendor, opts, pp, false);
+	ListCell   *lc;
+	int			i = 0;
+
+	*empty = false;
 
 	foreach(lc, pp->quals)
 	{
@@ -247,14 +268,7 @@ alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanP
 		else if (q->op == ALF_OP_IN)
 			alf_add_filter(req, q->column, alf_array_texts(value, q->value_type));
 		else
-		{
-			Oid			outfunc;
-			bool		isvarlena;
-
-			getTypeOutputInfo(q->value_type, &outfunc, &isvarlena);
-			alf_add_filter(req, q->column,
-						   list_make1(OidOutputFunctionCall(outfunc, value)));
-		}
+			alf_add_filter(req, q->column, list_make1(alf_datum_text(value, q->value_type)));
 	}
 	foreach(lc, req->filters)
 		if (((AlfColumnFilter *) lfirst(lc))->nvalues == 0)
@@ -272,7 +286,7 @@ AlfScanRequest *
 alf_build_explain_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanPrivate *pp,
 						  List *fdw_exprs, List *deparse_cxt)
 {
-	AlfScanRequest *req = palloc0(sizeof(AlfScanRequest));
+	AlfScanRequest *req = alf_new_request(vendor, opts, pp, true);
 	ListCell   *lc;
 	int			i = 0;
 	StringInfoData lower_expr;
@@ -282,12 +296,6 @@ alf_build_explain_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPl
 
 	initStringInfo(&lower_expr);
 	initStringInfo(&upper_expr);
-	req->explain_only = true;
-	req->options = opts;
-	req->sort = pp->sort;
-	req->limit_hint = pp->limit_hint;
-	req->page_size = vendor->max_page_size > 0 ?
-		alf_effective_page_size(vendor, opts, pp->limit_hint) : 0;
 
 	foreach(lc, pp->quals)
 	{
@@ -331,15 +339,9 @@ alf_build_explain_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPl
 			alf_add_filter(req, q->column,
 						   alf_array_texts(((Const *) stripped)->constvalue, q->value_type));
 		else if (is_const)
-		{
-			Oid			outfunc;
-			bool		isvarlena;
-
-			getTypeOutputInfo(q->value_type, &outfunc, &isvarlena);
 			alf_add_filter(req, q->column,
-						   list_make1(OidOutputFunctionCall(outfunc,
-															((Const *) stripped)->constvalue)));
-		}
+						   list_make1(alf_datum_text(((Const *) stripped)->constvalue,
+													 q->value_type)));
 		else
 			alf_add_filter(req, q->column, list_make1(shown));
 	}

@@ -132,6 +132,7 @@ alf_vendor_start(AlfVendorScan *vs, const AlfRequestSpec *spec, List *headers)
 	req.method = spec->method;
 	req.url = alf_spec_url(vs->options->base_url, spec);
 	req.display = alf_spec_display(spec);
+	req.accept = spec->accept;
 	req.headers = headers;
 	if (spec->body)
 	{
@@ -222,6 +223,34 @@ alf_raise_protocol_error(AlfVendorScan *vs, const char *what, const char *detail
 			 errmsg("malformed response from %s", vs->vendor->display_name),
 			 errdetail_internal("%s", alf_scrub(vs, psprintf("%s: %s", what, detail)))));
 	pg_unreachable();
+}
+
+/*
+ * Raise 28000 for a response that rejects the credentials whatever its
+ * status (a login endpoint may answer 400 to a wrong password).
+ */
+void
+alf_raise_auth_error(AlfVendorScan *vs, const AlfHttpResponse *resp)
+{
+	char	   *msg = vs->vendor->error_message ? vs->vendor->error_message(resp) : NULL;
+
+	if (msg == NULL)
+		msg = alf_http_body_snippet(resp, 300);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+			 errmsg("%s rejected the credentials of the user mapping", vs->vendor->display_name),
+			 errdetail_internal("%s",
+								alf_scrub(vs, psprintf("HTTP %ld from %s: %s", resp->status,
+													   resp->display, msg))),
+			 errhint("%s", vs->vendor->auth_hint)));
+	pg_unreachable();
+}
+
+/* The text with every credential and scan secret replaced by ***. */
+char *
+alf_scrub_secrets(const AlfVendorScan *vs, const char *text)
+{
+	return alf_scrub(vs, text);
 }
 
 /*

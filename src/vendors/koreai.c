@@ -327,6 +327,8 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	logs = json_object_get(root, "auditlogs");
 	more = json_object_get(root, "moreAvailable");
 	total = json_object_get(root, "total");
+	if (!json_is_array(logs) && json_is_array(json_object_get(root, "errors")))
+		alf_raise_vendor_error(vs, resp, "the audit log");	/* an error under 200 */
 	if (!json_is_array(logs) || !json_is_boolean(more))
 		alf_raise_protocol_error(vs, resp->display,
 								 "expected \"auditlogs\" and \"moreAvailable\"");
@@ -340,7 +342,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Kore.ai audit log changed during the scan"),
-					 errdetail_internal("%s reported a total of %lld records, the first page %lld.",
+					 errdetail_internal("%s reported a total of %lld records where the first page reported %lld.",
 										resp->display, (long long) json_integer_value(total),
 										(long long) st->total),
 					 errhint("Run the query again.")));

@@ -10,11 +10,15 @@
 extern const AlfVendor alf_vendor_zendesk;
 extern const AlfVendor alf_vendor_koreai;
 extern const AlfVendor alf_vendor_zoho_mail;
+extern const AlfVendor alf_vendor_zscaler;
+extern const AlfVendor alf_vendor_resolver;
 
 static const AlfVendor *const alf_vendors[] = {
 	&alf_vendor_zendesk,
 	&alf_vendor_koreai,
 	&alf_vendor_zoho_mail,
+	&alf_vendor_zscaler,
+	&alf_vendor_resolver,
 };
 
 const AlfVendor *

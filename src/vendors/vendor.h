@@ -111,6 +111,7 @@ typedef struct AlfRequestSpec
 	List	   *param_names;	/* of char * */
 	List	   *param_values;	/* of char * (not yet URL-encoded) */
 	json_t	   *body;			/* owned; NULL for none */
+	const char *accept;			/* Accept header; NULL: application/json */
 } AlfRequestSpec;
 
 /* A batch of records handed from a vendor to the core. */
@@ -206,6 +207,8 @@ typedef struct AlfPushCandidate
 	int			op;				/* AlfQualOp (quals.c) */
 	bool		pushed;			/* vendor clears this to keep it local */
 	const char *const_text;		/* value text when a constant, else NULL */
+	List	   *const_values;	/* IN with a constant array: its non-NULL
+								 * elements as text (char *), else NIL */
 } AlfPushCandidate;
 
 /* The state of one running scan, as a vendor sees it. */
@@ -275,6 +278,9 @@ extern void alf_raise_vendor_error(AlfVendorScan *vs, const struct AlfHttpRespon
 								   const char *what) pg_attribute_noreturn();
 extern void alf_raise_protocol_error(AlfVendorScan *vs, const char *what,
 									 const char *detail) pg_attribute_noreturn();
+extern void alf_raise_auth_error(AlfVendorScan *vs,
+								 const struct AlfHttpResponse *resp) pg_attribute_noreturn();
+extern char *alf_scrub_secrets(const AlfVendorScan *vs, const char *text);
 extern json_t *alf_json_keep(MemoryContext cxt, json_t *json);
 extern const char *alf_json_string_member(json_t *obj, const char *key);
 

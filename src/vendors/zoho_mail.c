@@ -66,7 +66,7 @@ static const AlfColumnDef zoho_columns[ZM_NCOLUMNS] = {
 };
 
 static const AlfOptionDef zoho_options[] = {
-	{"zoid", ALF_WHERE_SERVER, ALF_OPTKIND_DIGITS, 0, 0, NULL, false, true},
+	{"zoid", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_DIGITS, 0, 0, NULL, false, true},
 	{"accounts_url", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_URL},
 	{"oauth_token", ALF_WHERE_USER, ALF_OPTKIND_STRING},
 	{"client_id", ALF_WHERE_USER, ALF_OPTKIND_STRING},
@@ -227,7 +227,7 @@ zoho_refresh(AlfVendorScan *vs, ZohoState *st)
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.url = psprintf("%s%s", st->accounts_url, ZM_TOKEN_PATH);
-	req.display = psprintf("POST %s", req.url);
+	req.display = "POST " ZM_TOKEN_PATH;
 	req.headers = list_make1("Content-Type: application/x-www-form-urlencoded");
 	req.body = body.data;
 	req.body_len = body.len;

@@ -8,7 +8,8 @@ secrets=(
     zd-test-token zd-test-oauth wrong-secret-token-123 expired-oauth-token-456 user-secret
     kore-test-secret-0123456789 kore-noscope-secret-0123456789
     zoho-test-secret zoho-test-refresh zoho-test-oauth
-    zia-test-password rslv-test-token
+    zia-test-password rslv-test-token ZiaTestKey2026xyz zia-test-secret wrong-zia-password-1
+    WrongZiaKey123456 wrong-zia-secret-2 wrong-rslv-token-3
 )
 found=0
 for s in "${secrets[@]}"; do
