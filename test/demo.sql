@@ -176,15 +176,84 @@ SELECT id, created_at, actor_id, actor_name, ip_address, action, action_label,
 \set QUIET off
 
 -- ===========================================================================
--- More vendors go here, each as its own block like the Zendesk one above
--- (server + user mapping with ECHO off and a redacted \echo + IMPORT FOREIGN
--- SCHEMA audit ... INTO audit + a few queries), in this order and on these
--- emulator ports:
---   Kore.ai      http://127.0.0.1:18002   (table audit.koreai_audit)
---   Zoho Mail    http://127.0.0.1:18003   (table audit.zoho_mail_audit)
---   Zscaler ZIA  http://127.0.0.1:18004   (table audit.zscaler_audit)
---   Resolver     http://127.0.0.1:18005   (table audit.resolver_audit)
+-- Vendor block: Kore.ai (emulator on 127.0.0.1:18002)
 -- ===========================================================================
+\echo
+\echo '#### Kore.ai: a fresh HS256 JWT per scan; date ranges go to fromDate/toDate'
+\echo
+CREATE SERVER koreai FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'koreai', base_url 'http://127.0.0.1:18002', min_request_interval_ms '0');
+\set ECHO none
+\echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER koreai'
+\echo '  OPTIONS (client_id ''cs-kore-test-client'', client_secret ''***'');'
+CREATE USER MAPPING FOR CURRENT_USER SERVER koreai
+  OPTIONS (client_id 'cs-kore-test-client', client_secret 'kore-test-secret-0123456789');
+\set ECHO queries
+IMPORT FOREIGN SCHEMA audit FROM SERVER koreai INTO audit;
+SELECT category, name, count(*) AS events
+  FROM audit.koreai_audit
+ WHERE date_time > now() - interval '2 days'
+ GROUP BY 1, 2 ORDER BY events DESC, 1, 2 LIMIT 5;
+
+-- ===========================================================================
+-- Vendor block: Zoho Mail (emulator on 127.0.0.1:18003; it also serves the
+-- accounts server's token endpoint)
+-- ===========================================================================
+\echo
+\echo '#### Zoho Mail: refreshed OAuth token, cached; equality filters go to searchKey'
+\echo
+CREATE SERVER zoho_mail FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'zoho_mail', base_url 'http://127.0.0.1:18003',
+           accounts_url 'http://127.0.0.1:18003', zoid '57047751', min_request_interval_ms '0');
+\set ECHO none
+\echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER zoho_mail'
+\echo '  OPTIONS (client_id ''zoho-test-client'', client_secret ''***'', refresh_token ''***'');'
+CREATE USER MAPPING FOR CURRENT_USER SERVER zoho_mail
+  OPTIONS (client_id 'zoho-test-client', client_secret 'zoho-test-secret', refresh_token 'zoho-test-refresh');
+\set ECHO queries
+IMPORT FOREIGN SCHEMA audit FROM SERVER zoho_mail INTO audit;
+SELECT request_time, performed_by, performed_on, operation, status, data
+  FROM audit.zoho_mail_audit
+ WHERE request_time > now() - interval '3 days' AND operation_type = 'DELETE'
+ ORDER BY request_time DESC LIMIT 5;
+
+-- ===========================================================================
+-- Vendor block: Zscaler ZIA (emulator on 127.0.0.1:18004)
+-- ===========================================================================
+\echo
+\echo '#### Zscaler ZIA: session login, report job, CSV download, windows narrowed at the 1000-row cap'
+\echo
+CREATE SERVER zscaler FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'zscaler', base_url 'http://127.0.0.1:18004');
+\set ECHO none
+\echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER zscaler'
+\echo '  OPTIONS (username ''admin@example.com'', password ''***'', api_key ''***'');'
+CREATE USER MAPPING FOR CURRENT_USER SERVER zscaler
+  OPTIONS (username 'admin@example.com', password 'zia-test-password', api_key 'ZiaTestKey2026xyz');
+\set ECHO queries
+IMPORT FOREIGN SCHEMA audit FROM SERVER zscaler INTO audit;
+SELECT action, result, interface, count(*) AS events
+  FROM audit.zscaler_audit
+ WHERE time > now() - interval '7 days'
+ GROUP BY 1, 2, 3 ORDER BY events DESC, 1, 2, 3 LIMIT 5;
+
+-- ===========================================================================
+-- Vendor block: Resolver (emulator on 127.0.0.1:18005)
+-- ===========================================================================
+\echo
+\echo '#### Resolver: export job, signed URL without auth, paging back past the row cap'
+\echo
+CREATE SERVER resolver FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'resolver', base_url 'http://127.0.0.1:18005');
+\set ECHO none
+\echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER resolver OPTIONS (api_token ''***'');'
+CREATE USER MAPPING FOR CURRENT_USER SERVER resolver OPTIONS (api_token 'rslv-test-token');
+\set ECHO queries
+IMPORT FOREIGN SCHEMA audit FROM SERVER resolver INTO audit;
+SELECT date_time, event, subject, performed_by
+  FROM audit.resolver_audit
+ WHERE date_time > now() - interval '30 days'
+ ORDER BY date_time DESC LIMIT 5;
 
 \echo
 \echo '#### done: the tables are in schema audit (\\dE audit.*)'
