@@ -102,7 +102,7 @@ alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 															foreigntableid),
 										alf_deparse_clauses(info->local_only, baserel->relid,
 															foreigntableid),
-										&fdw_exprs);
+										info->attrs_used, &fdw_exprs);
 
 	/* every condition is rechecked locally: vendor filters may be looser */
 	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),

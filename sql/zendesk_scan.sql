@@ -66,6 +66,8 @@ SELECT id, created_at, ip_address FROM zd_text ORDER BY id LIMIT 2;
 -- a conversion error names the column and the table
 CREATE FOREIGN TABLE zd_conv (actor_name bigint) SERVER zendesk;
 SELECT * FROM zd_conv LIMIT 1;
+-- only the columns a query reads are converted
+SELECT count(*) FROM zd_conv;
 DROP FOREIGN TABLE zd_text, zd_conv;
 SELECT emu_clear('zendesk');
 -- LIMIT asks for a small page and stops paging early

@@ -79,6 +79,7 @@ typedef struct AlfRelInfo
 	List	   *pushed;			/* AlfQual * sent to the vendor */
 	List	   *local_only;		/* RestrictInfo * the vendor never sees */
 	double		limit_hint;
+	List	   *attrs_used;		/* attnums the query reads (all if whole row) */
 } AlfRelInfo;
 
 extern int	alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int attno,
@@ -96,11 +97,12 @@ typedef struct AlfPlanPrivate
 	double		limit_hint;
 	char	   *pushed_text;	/* "" if none */
 	char	   *local_text;		/* "" if none */
+	List	   *attrs_used;		/* IntList of attnums the query reads */
 } AlfPlanPrivate;
 
 extern List *alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
 								   const char *pushed_text, const char *local_text,
-								   List **fdw_exprs);
+								   List *attrs_used, List **fdw_exprs);
 extern AlfPlanPrivate *alf_unpack_plan_private(List *fdw_private);
 
 /* in scan_request.c */
@@ -117,7 +119,8 @@ extern int	alf_effective_page_size(const AlfVendor *vendor, const AlfOptions *op
 
 /* in tuple.c */
 typedef struct AlfTupleBuilder AlfTupleBuilder;
-extern AlfTupleBuilder *alf_tuple_builder_create(Relation rel, const AlfVendor *vendor,
+extern AlfTupleBuilder *alf_tuple_builder_create(Relation rel, List *attrs_used,
+												 const AlfVendor *vendor,
 												 const AlfOptions *opts);
 extern void alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
 							TimestampTz *event_time, bool *event_time_null);

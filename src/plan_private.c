@@ -23,12 +23,14 @@ enum AlfPrivateIndex
 	ALF_PRIV_LIMIT,				/* Integer: rows needed at most, or -1 */
 	ALF_PRIV_PUSHED_TEXT,		/* String: pushed conditions, for EXPLAIN */
 	ALF_PRIV_LOCAL_TEXT,		/* String: conditions the vendor never sees */
+	ALF_PRIV_ATTRS,				/* IntList: attnums the query reads */
 	ALF_PRIV_COUNT
 };
 
 List *
 alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
-					  const char *pushed_text, const char *local_text, List **fdw_exprs)
+					  const char *pushed_text, const char *local_text, List *attrs_used,
+					  List **fdw_exprs)
 {
 	List	   *quals = NIL;
 	ListCell   *lc;
@@ -42,10 +44,11 @@ alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
 		quals = lappend(quals, list_make4_int(q->column, (int) q->op, (int) q->value_type,
 											  list_length(*fdw_exprs) - 1));
 	}
-	return list_make5(quals, makeInteger((int) sort),
-					  makeInteger(limit_hint > 0 && limit_hint < PG_INT32_MAX ?
-								  (int) limit_hint : -1),
-					  makeString(pstrdup(pushed_text)), makeString(pstrdup(local_text)));
+	return lappend(list_make5(quals, makeInteger((int) sort),
+							  makeInteger(limit_hint > 0 && limit_hint < PG_INT32_MAX ?
+										  (int) limit_hint : -1),
+							  makeString(pstrdup(pushed_text)), makeString(pstrdup(local_text))),
+				   list_copy(attrs_used));
 }
 
 /*
@@ -74,5 +77,6 @@ alf_unpack_plan_private(List *fdw_private)
 	pp->limit_hint = intVal(list_nth(fdw_private, ALF_PRIV_LIMIT));
 	pp->pushed_text = strVal(list_nth(fdw_private, ALF_PRIV_PUSHED_TEXT));
 	pp->local_text = strVal(list_nth(fdw_private, ALF_PRIV_LOCAL_TEXT));
+	pp->attrs_used = (List *) list_nth(fdw_private, ALF_PRIV_ATTRS);
 	return pp;
 }

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
@@ -309,6 +310,33 @@ alf_const_array_texts(Expr *value)
 	return alf_array_texts(c->constvalue, ARR_ELEMTYPE(DatumGetArrayTypeP(c->constvalue)));
 }
 
+/*
+ * The columns the query reads: output and local conditions.  Converting
+ * only those saves most of the work of SELECT count(*) and narrow queries.
+ */
+static List *
+alf_attrs_used(RelOptInfo *baserel)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i = -1;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, baserel->relid, &attrs);
+	while ((i = bms_next_member(attrs, i)) >= 0)
+	{
+		AttrNumber	attno = i + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == InvalidAttrNumber)
+			return list_make1_int(0);	/* whole row: every column */
+		if (attno > 0)
+			result = lappend_int(result, attno);
+	}
+	return result;
+}
+
 AlfRelInfo *
 alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -324,6 +352,7 @@ alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->opts = alf_get_options(foreigntableid);
 	vendor = info->opts->vendor;
 	info->limit_hint = -1;
+	info->attrs_used = alf_attrs_used(baserel);
 
 	rel = table_open(foreigntableid, NoLock);
 	info->natts = RelationGetDescr(rel)->natts;

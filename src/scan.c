@@ -70,7 +70,7 @@ alf_scan_begin(ForeignScanState *node, int eflags)
 	ss->userid = alf_scan_user_id(fsplan, estate);
 	ss->credentials = alf_get_credentials(ss->opts, ss->userid);
 	ss->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
-	ss->builder = alf_tuple_builder_create(rel, ss->vendor, ss->opts);
+	ss->builder = alf_tuple_builder_create(rel, ss->pp->attrs_used, ss->vendor, ss->opts);
 	ss->run_cxt = AllocSetContextCreate(estate->es_query_cxt, "auditlog_fdw scan",
 										ALLOCSET_DEFAULT_SIZES);
 	ss->batch_cxt = AllocSetContextCreate(ss->run_cxt, "auditlog_fdw batch",

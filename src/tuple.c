@@ -68,7 +68,8 @@ alf_conversion_context(void *arg)
 }
 
 AlfTupleBuilder *
-alf_tuple_builder_create(Relation rel, const AlfVendor *vendor, const AlfOptions *opts)
+alf_tuple_builder_create(Relation rel, List *attrs_used, const AlfVendor *vendor,
+						 const AlfOptions *opts)
 {
 	AlfTupleBuilder *b = palloc0(sizeof(AlfTupleBuilder));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -100,7 +101,13 @@ alf_tuple_builder_create(Relation rel, const AlfVendor *vendor, const AlfOptions
 			b->att_column[i] = -1;
 			continue;
 		}
+		/* every column is checked, but only the ones read are converted */
 		b->att_column[i] = alf_column_for_attribute(vendor, rel, i + 1, false);
+		if (!list_member_int(attrs_used, i + 1) && !list_member_int(attrs_used, 0))
+		{
+			b->att_column[i] = -1;
+			continue;
+		}
 		b->needed[b->att_column[i]] = true;
 		b->types[i] = att->atttypid;
 		b->typmods[i] = att->atttypmod;
