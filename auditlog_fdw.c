@@ -56,6 +56,40 @@ alfGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		info->limit_hint = root->limit_tuples;
 }
 
+/*
+ * Parameterized paths: for a join on a column the vendor filters by
+ * equality, a nested loop can ask the vendor once per outer row instead of
+ * reading everything.  Each rescan costs a request, so the planner picks it
+ * only for few outer rows.
+ */
+static void
+alf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info, int page)
+{
+	ListCell   *lc;
+	List	   *seen = NIL;
+
+	foreach(lc, alf_join_clauses(root, baserel, info))
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+		Relids		required_outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
+											   baserel->lateral_relids);
+		ParamPathInfo *ppi;
+		double		rows;
+
+		if (bms_is_empty(required_outer) || list_member(seen, required_outer))
+			continue;
+		seen = lappend(seen, required_outer);
+		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+		rows = clamp_row_est(ppi->ppi_rows);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows, ALF_REQUEST_COST,
+										 ALF_REQUEST_COST + ceil(rows / page) * ALF_REQUEST_COST +
+										 rows * ALF_ROW_COST,
+										 NIL, required_outer, NULL,
+										 list_make1_int(ALF_SORT_NONE)));
+	}
+}
+
 static void
 alfGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -76,6 +110,7 @@ alfGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
 														   startup, total, pathkeys, NULL,
 														   NULL, list_make1_int(dir)));
+	alf_add_param_paths(root, baserel, info, page);
 }
 
 static ForeignScan *
@@ -88,16 +123,23 @@ alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *fdw_exprs;
 	List	   *fdw_private;
 	List	   *pushed_rinfos = NIL;
+	List	   *pushed = info->pushed;
 	ListCell   *lc;
 
 	/* the hint only holds when nothing above the scan reorders its rows */
 	if (root->query_pathkeys != NIL &&
 		!pathkeys_contained_in(root->query_pathkeys, best_path->path.pathkeys))
 		limit_hint = -1;
-	foreach(lc, info->pushed)
+	/* a parameterized scan also sends the join values it is given */
+	if (best_path->path.param_info)
+	{
+		pushed = alf_param_pushdown(baserel, info, best_path->path.param_info->ppi_clauses);
+		limit_hint = -1;
+	}
+	foreach(lc, pushed)
 		pushed_rinfos = lappend(pushed_rinfos, ((AlfQual *) lfirst(lc))->rinfo);
 
-	fdw_private = alf_pack_plan_private(info->pushed, dir, limit_hint,
+	fdw_private = alf_pack_plan_private(pushed, dir, limit_hint,
 										alf_deparse_clauses(pushed_rinfos, baserel->relid,
 															foreigntableid),
 										alf_deparse_clauses(info->local_only, baserel->relid,

@@ -90,10 +90,22 @@ CREATE TABLE employees (zendesk_id bigint, department text);
 INSERT INTO employees
   SELECT actor_id, CASE WHEN actor_id % 2 = 0 THEN 'Support' ELSE 'IT' END
     FROM (SELECT DISTINCT actor_id FROM zd_all WHERE actor_id > 0 ORDER BY actor_id LIMIT 10) a;
+ANALYZE employees;
 SELECT e.department, count(*) FROM zendesk_audit a JOIN employees e ON e.zendesk_id = a.actor_id
   GROUP BY 1 ORDER BY 1;
 SELECT e.department, count(*) FROM zd_all a JOIN employees e ON e.zendesk_id = a.actor_id
   GROUP BY 1 ORDER BY 1;
+-- a nested loop sends the join value to the vendor: one filtered request
+-- per outer row (a parameterized scan), exact rows
+SET enable_hashjoin = off; SET enable_mergejoin = off;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT a.id, e.department FROM zendesk_audit a JOIN employees e ON e.zendesk_id = a.actor_id;
+SELECT emu_clear('zendesk');
+SELECT count(*), count(DISTINCT a.id) FROM zendesk_audit a JOIN employees e ON e.zendesk_id = a.actor_id;
+SELECT count(*) AS requests, count(DISTINCT substring(line from 'filter\[actor_id\]=(\d+)')) AS actors
+  FROM emu_log('zendesk') WHERE line NOT LIKE '%page[after]%';
+SELECT count(*) FROM zd_all a JOIN employees e ON e.zendesk_id = a.actor_id;
+RESET enable_hashjoin; RESET enable_mergejoin;
 -- rescans (forced nested loop) see the same rows every time
 SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM (VALUES ('login'), ('update'), ('create')) v(a)

@@ -76,6 +76,7 @@ typedef struct AlfRelInfo
 	AlfOptions *opts;
 	int		   *att_column;		/* attno-1 -> catalogue index, -1 unknown */
 	int			natts;
+	List	   *matched;		/* AlfQual * the vendor could take (base quals) */
 	List	   *pushed;			/* AlfQual * sent to the vendor */
 	List	   *local_only;		/* RestrictInfo * the vendor never sees */
 	double		limit_hint;
@@ -86,6 +87,8 @@ extern int	alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int a
 									 bool missing_ok);
 extern AlfRelInfo *alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel,
 									  Oid foreigntableid);
+extern List *alf_join_clauses(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info);
+extern List *alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses);
 extern List *alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info,
 							   AlfSortDir *dir);
 

@@ -12,6 +12,7 @@
 
 #include "commands/explain.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
@@ -19,6 +20,27 @@
 #include "utils/ruleutils.h"
 
 #include "auditlog_fdw.h"
+
+/* Columns of other tables (join values) are shown as $n. */
+static Node *
+alf_outer_vars_to_params(Node *node, Index *relid)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno != *relid)
+	{
+		Param	   *p = makeNode(Param);
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = 1;
+		p->paramtype = ((Var *) node)->vartype;
+		p->paramtypmod = ((Var *) node)->vartypmod;
+		p->paramcollid = ((Var *) node)->varcollid;
+		p->location = -1;
+		return (Node *) p;
+	}
+	return expression_tree_mutator(node, alf_outer_vars_to_params, (void *) relid);
+}
 
 /*
  * Conditions as SQL text, for EXPLAIN, built at plan time (when the
@@ -43,6 +65,7 @@ alf_deparse_clauses(List *clauses, Index relid, Oid foreigntableid)
 		exprs = lappend(exprs, copyObject(clause));
 	}
 	expr = (Node *) (list_length(exprs) == 1 ? linitial(exprs) : make_andclause(exprs));
+	expr = alf_outer_vars_to_params(expr, &relid);
 	/* deparse_context_for describes one relation as range table entry 1 */
 	if (relid != 1)
 		ChangeVarNodes(expr, relid, 1, 0);

@@ -124,12 +124,27 @@ alf_is_our_var(Node *node, Index relid)
 		var->varattno > 0;
 }
 
-/* A value the executor can compute once at scan start. */
 static bool
-alf_is_scan_constant(Node *node)
+alf_contains_rel_var_walker(Node *node, Index *relid)
 {
-	return node != NULL &&
-		!contain_var_clause(node) &&
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == *relid && ((Var *) node)->varlevelsup == 0;
+	return expression_tree_walker(node, alf_contains_rel_var_walker, (void *) relid);
+}
+
+/*
+ * A value the executor can compute once at scan start.  With allow_outer,
+ * columns of other tables of a join are allowed too: they become nestloop
+ * parameters, and a parameterized scan starts again for each outer row.
+ */
+static bool
+alf_is_scan_value(Node *node, Index relid, bool allow_outer)
+{
+	if (node == NULL || alf_contains_rel_var_walker(node, &relid))
+		return false;
+	return (allow_outer || !contain_var_clause(node)) &&
 		!contain_volatile_functions(node) &&
 		!contain_subplans(node) &&
 		!contain_agg_clause(node) &&
@@ -183,7 +198,8 @@ alf_op_pushable(const AlfColumnDef *col, bool is_time, AlfQualOp op, Oid var_typ
 
 /* Try to read clause as a pushable condition on our table. */
 static bool
-alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, AlfQual *out)
+alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, bool allow_outer,
+				 AlfQual *out)
 {
 	const AlfVendor *vendor = info->opts->vendor;
 	Var		   *var;
@@ -205,12 +221,12 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, AlfQual *out
 		left = alf_strip(linitial(oe->args));
 		right = alf_strip(lsecond(oe->args));
 		opno = oe->opno;
-		if (alf_is_our_var(left, relid) && alf_is_scan_constant(right))
+		if (alf_is_our_var(left, relid) && alf_is_scan_value(right, relid, allow_outer))
 		{
 			var = (Var *) left;
 			value = (Node *) lsecond(oe->args);
 		}
-		else if (alf_is_our_var(right, relid) && alf_is_scan_constant(left))
+		else if (alf_is_our_var(right, relid) && alf_is_scan_value(left, relid, allow_outer))
 		{
 			var = (Var *) right;
 			value = (Node *) linitial(oe->args);
@@ -254,7 +270,7 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, AlfQual *out
 			return false;
 		left = alf_strip(linitial(sa->args));
 		value = (Node *) lsecond(sa->args);
-		if (!alf_is_our_var(left, relid) || !alf_is_scan_constant(value))
+		if (!alf_is_our_var(left, relid) || !alf_is_scan_value(value, relid, allow_outer))
 			return false;
 		var = (Var *) left;
 		if (!alf_collation_ok(sa->inputcollid))
@@ -337,16 +353,48 @@ alf_attrs_used(RelOptInfo *baserel)
 	return result;
 }
 
+/*
+ * Let the vendor refuse some of the matched quals (e.g. Zendesk source_id
+ * needs source_type); append the rest to *pushed, the refused to *local.
+ */
+static void
+alf_choose_pushdown(const AlfRelInfo *info, List *matched, List **pushed, List **local)
+{
+	const AlfVendor *vendor = info->opts->vendor;
+	List	   *candidates = NIL;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, matched)
+	{
+		AlfQual    *q = (AlfQual *) lfirst(lc);
+		AlfPushCandidate *cand = palloc0(sizeof(AlfPushCandidate));
+
+		cand->column = q->column;
+		cand->op = q->op;
+		cand->pushed = true;
+		cand->const_text = q->op == ALF_OP_IN ? NULL : alf_const_text(q->value);
+		cand->const_values = q->op == ALF_OP_IN ? alf_const_array_texts(q->value) : NIL;
+		candidates = lappend(candidates, cand);
+	}
+	if (vendor->choose_pushdown && candidates != NIL)
+		vendor->choose_pushdown(candidates);
+	forboth(lc, matched, lc2, candidates)
+	{
+		if (((AlfPushCandidate *) lfirst(lc2))->pushed)
+			*pushed = lappend(*pushed, lfirst(lc));
+		else if (local)
+			*local = lappend(*local, ((AlfQual *) lfirst(lc))->rinfo);
+	}
+}
+
 AlfRelInfo *
 alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	AlfRelInfo *info = palloc0(sizeof(AlfRelInfo));
 	const AlfVendor *vendor;
 	Relation	rel;
-	List	   *candidates = NIL;
-	List	   *matched = NIL;
 	ListCell   *lc;
-	ListCell   *lc2;
 	int			i;
 
 	info->opts = alf_get_options(foreigntableid);
@@ -367,35 +415,18 @@ alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
 		AlfQual		q;
 
-		if (alf_match_clause(ri->clause, baserel->relid, info, &q))
+		if (alf_match_clause(ri->clause, baserel->relid, info, false, &q))
 		{
 			AlfQual    *copy = palloc(sizeof(AlfQual));
-			AlfPushCandidate *cand = palloc0(sizeof(AlfPushCandidate));
 
 			*copy = q;
 			copy->rinfo = ri;
-			matched = lappend(matched, copy);
-			cand->column = q.column;
-			cand->op = q.op;
-			cand->pushed = true;
-			cand->const_text = q.op == ALF_OP_IN ? NULL : alf_const_text(q.value);
-			cand->const_values = q.op == ALF_OP_IN ? alf_const_array_texts(q.value) : NIL;
-			candidates = lappend(candidates, cand);
+			info->matched = lappend(info->matched, copy);
 		}
 		else
 			info->local_only = lappend(info->local_only, ri);
 	}
-
-	if (vendor->choose_pushdown && candidates != NIL)
-		vendor->choose_pushdown(candidates);
-
-	forboth(lc, matched, lc2, candidates)
-	{
-		if (((AlfPushCandidate *) lfirst(lc2))->pushed)
-			info->pushed = lappend(info->pushed, lfirst(lc));
-		else
-			info->local_only = lappend(info->local_only, ((AlfQual *) lfirst(lc))->rinfo);
-	}
+	alf_choose_pushdown(info, info->matched, &info->pushed, &info->local_only);
 	return info;
 }
 
@@ -440,4 +471,94 @@ alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info, AlfS
 		}
 	}
 	return NIL;
+}
+
+typedef struct AlfEcArg
+{
+	Index		relid;
+	AttrNumber	attno;
+} AlfEcArg;
+
+static bool
+alf_ec_member_is_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+						EquivalenceMember *em, void *arg)
+{
+	AlfEcArg   *a = (AlfEcArg *) arg;
+	Node	   *expr = alf_strip((Node *) em->em_expr);
+
+	return alf_is_our_var(expr, a->relid) && ((Var *) expr)->varattno == a->attno;
+}
+
+/*
+ * Join clauses "column = other table's value" on a column the vendor
+ * filters by equality: each one allows a parameterized scan, one vendor
+ * request per outer row (see GetForeignPaths).  Only paging vendors, where
+ * a request is cheap; a report job per outer row never is.
+ */
+List *
+alf_join_clauses(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info)
+{
+	const AlfVendor *vendor = info->opts->vendor;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			attno;
+
+	if (vendor->flow != ALF_FLOW_PAGING)
+		return NIL;
+	for (attno = 1; attno <= info->natts; attno++)
+	{
+		int			column = info->att_column[attno - 1];
+		AlfEcArg	arg;
+
+		if (column < 0 || column == vendor->time_column ||
+			!(vendor->columns[column].push & ALF_PUSH_EQ))
+			continue;
+		arg.relid = baserel->relid;
+		arg.attno = attno;
+		result = list_concat(result,
+							 generate_implied_equalities_for_column(root, baserel,
+																	alf_ec_member_is_column,
+																	&arg,
+																	baserel->lateral_referencers));
+	}
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+		AlfQual		q;
+
+		if (alf_match_clause(ri->clause, baserel->relid, info, true, &q) && q.op == ALF_OP_EQ &&
+			q.column != vendor->time_column)
+			result = lappend(result, ri);
+	}
+	return result;
+}
+
+/*
+ * The quals pushed for a parameterized scan: the base ones plus those of
+ * the join clauses (ppi_clauses) the vendor accepts.
+ */
+List *
+alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses)
+{
+	List	   *matched = list_copy(info->matched);
+	List	   *pushed = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ppi_clauses)
+	{
+		RestrictInfo *ri = (RestrictInfo *) lfirst(lc);
+		AlfQual		q;
+
+		if (alf_match_clause(ri->clause, baserel->relid, info, true, &q) && q.op == ALF_OP_EQ &&
+			q.column != info->opts->vendor->time_column)
+		{
+			AlfQual    *copy = palloc(sizeof(AlfQual));
+
+			*copy = q;
+			copy->rinfo = ri;
+			matched = lappend(matched, copy);
+		}
+	}
+	alf_choose_pushdown(info, matched, &pushed, NULL);
+	return pushed;
 }
