@@ -63,6 +63,26 @@ LANGUAGE sql AS $$ SELECT emu_now(e) FROM emu(vendor, '/_emu/log?clear=1') e $$;
 CREATE FUNCTION emu_clear(vendor text) RETURNS void
 LANGUAGE sql AS $$ SELECT count(*) FROM emu(vendor, '/_emu/log?clear=1') $$;
 SELECT emu('zendesk', '/_emu/health');
+-- same_rows(q, foreign_table, local_table): q over the foreign table returns
+-- exactly the rows of q over a local copy of the whole table (as multisets,
+-- EXCEPT ALL both ways, one scan); with_count false for conditions relative
+-- to today, whose row count varies
+CREATE FUNCTION same_rows(q text, foreign_table text, local_table text,
+                          with_count bool DEFAULT true) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint; missing bigint; extra bigint;
+BEGIN
+  EXECUTE format('WITH f AS MATERIALIZED (%s), l AS MATERIALIZED (%s)
+                  SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM (TABLE l EXCEPT ALL TABLE f) m),
+                         (SELECT count(*) FROM (TABLE f EXCEPT ALL TABLE l) e)',
+                 q, replace(q, foreign_table, local_table))
+    INTO n, missing, extra;
+  IF NOT with_count THEN
+    RETURN format('%s missing, %s extra', missing, extra);
+  END IF;
+  RETURN format('%s rows, %s missing, %s extra', n, missing, extra);
+END $$;
 -- try(query): run it, and show the error as SQLSTATE, message, detail, hint
 CREATE FUNCTION try(query text) RETURNS text
 LANGUAGE plpgsql AS $$
