@@ -313,7 +313,10 @@ alf_mktemp_dir() {
     d=$(mktemp -d /tmp/auditlog_fdw.XXXXXX)
     ALF_TMP_DIRS+=("$d")
     chmod 755 "$d"
-    if [ "$(id -u)" -eq 0 ]; then chown "$ALF_OS_USER": "$d"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        alf_os_user # a fresh machine has no server user yet
+        chown "$ALF_OS_USER": "$d"
+    fi
     printf -v "$1" '%s' "$d"
 }
 
