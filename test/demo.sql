@@ -8,7 +8,8 @@
 --
 -- Layout: a common preamble, then one self-contained block per vendor.  Each vendor
 -- block creates its own server + user mapping and imports its table into schema
--- "audit" (tables are named <vendor>_audit, so blocks never collide).
+-- public, the default search path, so `SELECT * FROM zendesk_audit` works as the
+-- README writes it (tables are named <vendor>_audit, so blocks never collide).
 --
 -- Secrets: user mappings are created with ECHO off and echoed with the token
 -- replaced by '***'.  Never \deu+ here: it would print the options.
@@ -28,7 +29,6 @@
 \echo '#### auditlog_fdw demo'
 \echo
 CREATE EXTENSION auditlog_fdw;
-CREATE SCHEMA audit;
 
 -- ===========================================================================
 -- Vendor block: Zendesk (emulator on 127.0.0.1:18001)
@@ -46,17 +46,17 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER zendesk
   OPTIONS (email 'admin@example.com', api_token 'zd-test-token');
 \set ECHO queries
 
-IMPORT FOREIGN SCHEMA audit FROM SERVER zendesk INTO audit;
+IMPORT FOREIGN SCHEMA audit FROM SERVER zendesk INTO public;
 
 \echo
-\echo '\\d audit.zendesk_audit'
-\d audit.zendesk_audit
+\echo '\\d zendesk_audit'
+\d zendesk_audit
 
 \echo
 \echo '#### Zendesk: how many updates in the last day?'
 \echo
 SELECT count(*) AS updates_last_day
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE action = 'update'
    AND created_at > now() - interval '1 day';
 
@@ -65,7 +65,7 @@ SELECT count(*) AS updates_last_day
 \echo
 SELECT actor_id, actor_name, count(*) AS events,
        max(created_at) AS last_seen
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE created_at > now() - interval '7 days'
  GROUP BY actor_id, actor_name
  ORDER BY events DESC, actor_id
@@ -81,7 +81,7 @@ SELECT actor_id, actor_name, count(*) AS events,
 \set QUIET off
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id, created_at, actor_name, action, source_type, source_label
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE created_at > now() - interval '1 day'
    AND action IN ('create', 'destroy')
    AND source_type = 'user'
@@ -109,7 +109,7 @@ INSERT INTO employees (zendesk_id, name, department)
 SELECT actor_id, name,
        (ARRAY['Support', 'IT', 'Security'])[1 + (row_number() OVER (ORDER BY actor_id))::int % 3]
   FROM (SELECT actor_id, coalesce(min(actor_name), 'actor ' || actor_id) AS name
-          FROM audit.zendesk_audit
+          FROM zendesk_audit
          WHERE created_at > now() - interval '30 days'
            AND actor_id IS NOT NULL
          GROUP BY actor_id
@@ -117,14 +117,14 @@ SELECT actor_id, name,
         OFFSET 1) AS actors;
 
 SELECT e.department, e.name, count(*) AS events
-  FROM audit.zendesk_audit AS z
+  FROM zendesk_audit AS z
   JOIN employees AS e ON e.zendesk_id = z.actor_id
  WHERE z.created_at > now() - interval '7 days'
  GROUP BY e.department, e.name
  ORDER BY e.department, events DESC, e.name;
 
 SELECT z.actor_id, z.actor_name, count(*) AS events_by_unknown_actors
-  FROM audit.zendesk_audit AS z
+  FROM zendesk_audit AS z
   LEFT JOIN employees AS e ON e.zendesk_id = z.actor_id
  WHERE z.created_at > now() - interval '7 days'
    AND e.zendesk_id IS NULL
@@ -136,7 +136,7 @@ SELECT z.actor_id, z.actor_name, count(*) AS events_by_unknown_actors
 \echo
 CREATE MATERIALIZED VIEW audit_30d AS
 SELECT *
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE created_at > now() - interval '30 days';
 
 REFRESH MATERIALIZED VIEW audit_30d;
@@ -156,7 +156,7 @@ SELECT action, count(*) AS events,
 \set QUIET off
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id, created_at, actor_name, action
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE id = (SELECT min(id) FROM audit_30d);
 \set QUIET on
 \pset format aligned
@@ -169,7 +169,7 @@ SELECT id, created_at, actor_name, action
 \set QUIET off
 SELECT id, created_at, actor_id, actor_name, ip_address, action, action_label,
        source_type, source_id, source_label, change_description
-  FROM audit.zendesk_audit
+  FROM zendesk_audit
  WHERE id = (SELECT min(id) FROM audit_30d);
 \set QUIET on
 \x off
@@ -189,9 +189,9 @@ CREATE SERVER koreai FOREIGN DATA WRAPPER auditlog_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER koreai
   OPTIONS (client_id 'cs-kore-test-client', client_secret 'kore-test-secret-0123456789');
 \set ECHO queries
-IMPORT FOREIGN SCHEMA audit FROM SERVER koreai INTO audit;
+IMPORT FOREIGN SCHEMA audit FROM SERVER koreai INTO public;
 SELECT category, name, count(*) AS events
-  FROM audit.koreai_audit
+  FROM koreai_audit
  WHERE date_time > now() - interval '2 days'
  GROUP BY 1, 2 ORDER BY events DESC, 1, 2 LIMIT 5;
 
@@ -211,9 +211,9 @@ CREATE SERVER zoho_mail FOREIGN DATA WRAPPER auditlog_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER zoho_mail
   OPTIONS (client_id 'zoho-test-client', client_secret 'zoho-test-secret', refresh_token 'zoho-test-refresh');
 \set ECHO queries
-IMPORT FOREIGN SCHEMA audit FROM SERVER zoho_mail INTO audit;
+IMPORT FOREIGN SCHEMA audit FROM SERVER zoho_mail INTO public;
 SELECT request_time, performed_by, performed_on, operation, status, data
-  FROM audit.zoho_mail_audit
+  FROM zoho_mail_audit
  WHERE request_time > now() - interval '3 days' AND operation_type = 'DELETE'
  ORDER BY request_time DESC LIMIT 5;
 
@@ -231,9 +231,9 @@ CREATE SERVER zscaler FOREIGN DATA WRAPPER auditlog_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER zscaler
   OPTIONS (username 'admin@example.com', password 'zia-test-password', api_key 'ZiaTestKey2026xyz');
 \set ECHO queries
-IMPORT FOREIGN SCHEMA audit FROM SERVER zscaler INTO audit;
+IMPORT FOREIGN SCHEMA audit FROM SERVER zscaler INTO public;
 SELECT action, result, interface, count(*) AS events
-  FROM audit.zscaler_audit
+  FROM zscaler_audit
  WHERE time > now() - interval '7 days'
  GROUP BY 1, 2, 3 ORDER BY events DESC, 1, 2, 3 LIMIT 5;
 
@@ -249,11 +249,11 @@ CREATE SERVER resolver FOREIGN DATA WRAPPER auditlog_fdw
 \echo 'CREATE USER MAPPING FOR CURRENT_USER SERVER resolver OPTIONS (api_token ''***'');'
 CREATE USER MAPPING FOR CURRENT_USER SERVER resolver OPTIONS (api_token 'rslv-test-token');
 \set ECHO queries
-IMPORT FOREIGN SCHEMA audit FROM SERVER resolver INTO audit;
+IMPORT FOREIGN SCHEMA audit FROM SERVER resolver INTO public;
 SELECT date_time, event, subject, performed_by
-  FROM audit.resolver_audit
+  FROM resolver_audit
  WHERE date_time > now() - interval '30 days'
  ORDER BY date_time DESC LIMIT 5;
 
 \echo
-\echo '#### done: the tables are in schema audit (\\dE audit.*)'
+\echo '#### done: the tables are in schema public (\\dE), e.g. SELECT * FROM zendesk_audit LIMIT 5;'

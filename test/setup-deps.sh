@@ -54,9 +54,21 @@ apt_install() {
     export DEBIAN_FRONTEND=noninteractive
     local opts=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
     echo "setup-deps: apt-get update"
-    apt-get update -q
+    # a mirror hiccup is common: try once more before giving up, and show
+    # apt's own words when it does
+    if ! apt-get update -q; then
+        echo "setup-deps: apt-get update failed; retrying in 5 s" >&2
+        sleep 5
+        apt-get update -q || {
+            echo "setup-deps: apt-get update failed twice (apt's error is above)" >&2
+            exit 1
+        }
+    fi
     echo "setup-deps: apt-get install $*"
-    apt-get install "${opts[@]}" "$@"
+    apt-get install "${opts[@]}" "$@" || {
+        echo "setup-deps: apt-get install failed (apt's error is above)" >&2
+        exit 1
+    }
 }
 
 if [ "${#missing[@]}" -gt 0 ]; then
