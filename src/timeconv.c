@@ -198,7 +198,15 @@ alf_text_to_timestamptz(const char *text, const char *default_zone, TimestampTz 
 	}
 	if (alf_parse_time(text, &p))
 		return alf_fast_to_timestamptz(&p, zone, result);
-	return alf_server_to_timestamptz(text, zone ? zone : pg_tzset("UTC"), result);
+	if (zone == NULL)
+	{
+		static pg_tz *utc = NULL;	/* pg_tzset's entries live as long as the backend */
+
+		if (utc == NULL)
+			utc = pg_tzset("UTC");
+		zone = utc;
+	}
+	return alf_server_to_timestamptz(text, zone, result);
 }
 
 /*
