@@ -170,10 +170,33 @@ SELECT same_rows($$SELECT id, created_at FROM vt.zendesk_audit WHERE created_at 
                  'vt.zendesk_audit', 'vt_zd');
 SELECT same_rows('SELECT date_time, event, subject, performed_by FROM vt.resolver_audit',
                  'vt.resolver_audit', 'vt_rs');
+-- a timestamptz column on any field is read the same way: a text that is
+-- no time fails the scan (HV000) naming the value, column and table
+CREATE FOREIGN TABLE vt.zd_bad (id bigint, t timestamptz OPTIONS (column_name 'action'))
+  SERVER vt_zendesk;
+SELECT id, t FROM vt.zd_bad;
+SELECT vt_try('SELECT t::text FROM vt.zd_bad LIMIT 1');
+-- timestamptz(p) is rounded as the type's own input rounds (Kore.ai times
+-- have milliseconds)
+\getenv kore_port EMU_KOREAI_PORT
+\set kore_url 'http://127.0.0.1:' :kore_port
+SELECT emu_reset('koreai', 'rate_limit_per_min=0&rate_limit_per_hour=0');
+CREATE SERVER vt_koreai FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'koreai', base_url :'kore_url', min_request_interval_ms '0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER vt_koreai
+  OPTIONS (client_id 'cs-kore-test-client', client_secret 'kore-test-secret-0123456789');
+CREATE FOREIGN TABLE vt.kore_full (audit_log_id text, date_time timestamptz) SERVER vt_koreai;
+CREATE FOREIGN TABLE vt.kore_p1 (audit_log_id text, date_time timestamptz(1)) SERVER vt_koreai;
+CREATE TEMP TABLE vt_kore AS SELECT * FROM vt.kore_full;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE p.date_time = k.date_time::timestamptz(1)) AS rounded_as_postgres,
+       count(*) FILTER (WHERE p.date_time <> k.date_time) > 0 AS some_changed
+  FROM vt.kore_p1 p JOIN vt_kore k USING (audit_log_id);
 RESET DateStyle;
 RESET TimeZone;
 SET client_min_messages = warning;
 DROP SCHEMA vt CASCADE;
+DROP SERVER vt_koreai CASCADE;
 DROP SERVER vt_zendesk CASCADE;
 DROP SERVER vt_resolver CASCADE;
 DROP FUNCTION vt_session_reading(text);

@@ -65,6 +65,17 @@ alf_epoch_ms_to_timestamptz_checked(int64 ms, TimestampTz *result)
 	return IS_VALID_TIMESTAMP(*result);
 }
 
+/* t rounded to a column's typmod (timestamptz(p)), as the type's input does. */
+TimestampTz
+alf_timestamptz_typmod(TimestampTz t, int32 typmod)
+{
+	if (typmod < 0)
+		return t;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_scale,
+												   TimestampTzGetDatum(t),
+												   Int32GetDatum(typmod)));
+}
+
 /* A fast-path result; zone NULL means UTC. */
 static bool
 alf_fast_to_timestamptz(const AlfParsedTime *p, pg_tz *zone, TimestampTz *result)

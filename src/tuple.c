@@ -325,15 +325,15 @@ alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, json_t *v, boo
 		text = pstrdup(dumped);
 		free(dumped);
 	}
-	else if (type == TIMESTAMPTZOID &&
-			 (col->kind == ALF_VALUE_EPOCH_MS || col->kind == ALF_VALUE_TIMESTAMP))
+	else if (type == TIMESTAMPTZOID)
 	{
+		/* any field read as timestamptz: the vendor-time reader, not the session's */
 		TimestampTz t;
 
 		if (!alf_json_time(b, col, v, &t))
 			return (Datum) 0;
 		*isnull = false;
-		return TimestampTzGetDatum(t);
+		return TimestampTzGetDatum(alf_timestamptz_typmod(t, b->typmods[att]));
 	}
 	else
 	{
