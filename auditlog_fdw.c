@@ -160,7 +160,20 @@ alfBeginForeignScan(ForeignScanState *node, int eflags)
 static TupleTableSlot *
 alfIterateForeignScan(ForeignScanState *node)
 {
-	return alf_scan_next((AlfScanState *) node->fdw_state, node->ss.ss_ScanTupleSlot);
+	TupleTableSlot *slot;
+
+	/* the scan log tells a failed or cancelled scan from a complete one */
+	PG_TRY();
+	{
+		slot = alf_scan_next((AlfScanState *) node->fdw_state, node->ss.ss_ScanTupleSlot);
+	}
+	PG_CATCH();
+	{
+		alf_scan_failed((AlfScanState *) node->fdw_state, geterrcode());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return slot;
 }
 
 static void
