@@ -21,6 +21,7 @@
 #include "optimizer/restrictinfo.h"
 
 #include "auditlog_fdw.h"
+#include "guc.h"
 #include "http.h"
 
 PG_MODULE_MAGIC;
@@ -40,6 +41,7 @@ void
 _PG_init(void)
 {
 	alf_http_global_init();
+	alf_guc_init();
 }
 
 static void

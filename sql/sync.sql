@@ -170,6 +170,21 @@ REFRESH MATERIALIZED VIEW CONCURRENTLY wh.zd_mv;
 SELECT count(*) FILTER (WHERE line NOT LIKE '%page[after]=%') AS full_scans FROM emu_log('zendesk');
 SELECT same_rows('SELECT id, created_at, action FROM wh.zendesk_audit', 'wh.zendesk_audit', 'wh.zd_mv');
 
+-- auditlog_fdw.log_requests: each vendor request at the chosen level
+SET auditlog_fdw.log_requests = notice;
+SELECT id FROM wh.zendesk_audit WHERE id = 7;
+SET auditlog_fdw.log_requests = debug1;
+SELECT id FROM wh.zendesk_audit WHERE id = 7;
+SET client_min_messages = debug1;
+SELECT id FROM wh.zendesk_audit WHERE id = 7;
+RESET client_min_messages;
+SET auditlog_fdw.log_requests = 'bogus';
+RESET auditlog_fdw.log_requests;
+-- auditlog_fdw.report_progress: a NOTICE per finished report job
+SET auditlog_fdw.report_progress = on;
+SELECT count(*) FROM wh.resolver_audit WHERE date_time >= '2026-01-01' AND date_time < '2026-01-02';
+RESET auditlog_fdw.report_progress;
+
 -- upgrade path: 0.1 installs, ALTER EXTENSION UPDATE adds the 0.2 objects
 SELECT current_database() AS regdb \gset
 CREATE DATABASE alf_upgrade;
