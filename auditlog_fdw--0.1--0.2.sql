@@ -1,6 +1,10 @@
 /* auditlog_fdw--0.1--0.2.sql: version, scan log, column map, sync, unified view */
 \echo Use "ALTER EXTENSION auditlog_fdw UPDATE TO '0.2'" to load this file. \quit
 
+-- the functions and views below are for every user; sync_log is readable
+-- by all and writable by the roles the owner grants INSERT to
+GRANT USAGE ON SCHEMA auditlog_fdw TO PUBLIC;
+
 -- the version of the loaded library (the installed SQL objects may be older)
 CREATE FUNCTION auditlog_fdw_version() RETURNS text
 AS 'MODULE_PATHNAME', 'auditlog_fdw_version'
@@ -121,20 +125,25 @@ BEGIN
                   ELSE format('CASE WHEN t.%1$I IS NOT NULL THEN jsonb_build_array(''id'', t.%1$I) ELSE jsonb_build_array(''row'', %2$s) END',
                               idcol, tgt_key) END;
 
-  -- one sync per target at a time; resolve the name again once it is ours
+  -- one sync per target at a time
   tname := auditlog_fdw.target_name(target);
   PERFORM pg_catalog.pg_advisory_xact_lock(hashtext('auditlog_fdw.sync'), hashtext(tname));
-  tname := auditlog_fdw.target_name(target);
   IF pg_catalog.to_regclass(tname) IS NULL THEN
-    EXECUTE format('CREATE TABLE %s (%s)', tname,
-                   (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
-                                      ', ' ORDER BY a.attnum)
-                      FROM pg_catalog.pg_attribute a
-                     WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped));
-    EXECUTE format('CREATE INDEX ON %s (%I)', tname, tcol);
-    IF idcol IS NOT NULL THEN
-      EXECUTE format('CREATE INDEX ON %s (%I)', tname, idcol);
-    END IF;
+    -- a sync we waited for may have just created it (the name lookup above
+    -- may not see that yet; CREATE TABLE does)
+    BEGIN
+      EXECUTE format('CREATE TABLE %s (%s)', tname,
+                     (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
+                                        ', ' ORDER BY a.attnum)
+                        FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped));
+      EXECUTE format('CREATE INDEX ON %s (%I)', tname, tcol);
+      IF idcol IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX ON %s (%I)', tname, idcol);
+      END IF;
+    EXCEPTION WHEN duplicate_table THEN
+      NULL;
+    END;
   END IF;
 
   -- high-water mark: the end of the last window read completely, else the

@@ -185,6 +185,15 @@ SET auditlog_fdw.report_progress = on;
 SELECT count(*) FROM wh.resolver_audit WHERE date_time >= '2026-01-01' AND date_time < '2026-01-02';
 RESET auditlog_fdw.report_progress;
 
+-- an ordinary role may use the schema's functions and views
+CREATE ROLE regress_alf_wh_user;
+SET ROLE regress_alf_wh_user;
+SELECT auditlog_fdw.auditlog_fdw_version();
+SELECT count(*) > 0 AS sees_scans FROM auditlog_fdw.scan_log;
+SELECT count(*) > 0 AS sees_syncs FROM auditlog_fdw.sync_log;
+RESET ROLE;
+DROP ROLE regress_alf_wh_user;
+
 -- upgrade path: 0.1 installs, ALTER EXTENSION UPDATE adds the 0.2 objects
 SELECT current_database() AS regdb \gset
 CREATE DATABASE alf_upgrade;
