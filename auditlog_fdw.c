@@ -21,6 +21,7 @@
 #include "optimizer/restrictinfo.h"
 
 #include "auditlog_fdw.h"
+#include "guc.h"
 #include "http.h"
 
 PG_MODULE_MAGIC;
@@ -40,6 +41,7 @@ void
 _PG_init(void)
 {
 	alf_http_global_init();
+	alf_guc_init();
 }
 
 static void
@@ -160,7 +162,20 @@ alfBeginForeignScan(ForeignScanState *node, int eflags)
 static TupleTableSlot *
 alfIterateForeignScan(ForeignScanState *node)
 {
-	return alf_scan_next((AlfScanState *) node->fdw_state, node->ss.ss_ScanTupleSlot);
+	TupleTableSlot *slot;
+
+	/* the scan log tells a failed or cancelled scan from a complete one */
+	PG_TRY();
+	{
+		slot = alf_scan_next((AlfScanState *) node->fdw_state, node->ss.ss_ScanTupleSlot);
+	}
+	PG_CATCH();
+	{
+		alf_scan_failed((AlfScanState *) node->fdw_state, geterrcode());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return slot;
 }
 
 static void

@@ -145,6 +145,7 @@ extern AlfScanState *alf_scan_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *alf_scan_next(AlfScanState *ss, TupleTableSlot *slot);
 extern void alf_scan_rescan(AlfScanState *ss);
 extern void alf_scan_end(AlfScanState *ss);
+extern void alf_scan_failed(AlfScanState *ss, int sqlerrcode);
 extern void alf_scan_explain_analyze(AlfScanState *ss, ExplainState *es);
 
 /* in explain.c */

@@ -36,6 +36,7 @@
 #include "auditlog_fdw.h"
 #include "csv_header.h"
 #include "csv_reader.h"
+#include "guc.h"
 #include "http.h"
 #include "report_flow.h"
 #include "timeparse.h"
@@ -816,6 +817,9 @@ alf_report_run(AlfReportFlow *flow, const AlfReportWindow *window)
 							 vs->vendor->display_name, flow->jobs,
 							 alf_report_window_text(window), (long long) file->nrows,
 							 flow->row_cap)));
+	alf_log_report_progress(vs->vendor->display_name, flow->jobs,
+							flow->steps->paging == ALF_REPORT_WINDOWS ? list_length(flow->windows) : -1,
+							alf_report_window_text(window), file->nrows);
 	return file;
 }
 

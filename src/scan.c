@@ -23,6 +23,7 @@
 #include "auditlog_fdw.h"
 #include "compat.h"
 #include "http.h"
+#include "scan_log.h"
 
 struct AlfScanState
 {
@@ -50,6 +51,7 @@ struct AlfScanState
 	int64		records;
 	int64		out_of_range;
 	AlfHttpStats http;
+	int64		log_id;			/* scan_log.c record of the current run */
 };
 
 AlfScanState *
@@ -116,8 +118,11 @@ alf_scan_start(AlfScanState *ss)
 	ss->pos = 0;
 	ss->last_batch = false;
 	ss->done = empty;
+	ss->log_id = alf_scan_log_start(ss->opts, ss->node->ss.ss_currentRelation, ss->request,
+									ss->pp->pushed_text, empty);
 	if (empty)
 	{
+		alf_scan_log_finish(ss->log_id, true, 0, 0);
 		MemoryContextSwitchTo(old);
 		return;
 	}
@@ -183,6 +188,7 @@ alf_next_batch(AlfScanState *ss)
 	MemoryContextSwitchTo(old);
 	ss->batches++;
 	ss->records += ss->batch.nrecords;
+	alf_scan_log_batch(ss->log_id, ss->batch.nrecords);
 	if (!more)
 		ss->last_batch = true;
 	return more || ss->batch.nrecords > 0;
@@ -216,6 +222,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 			ss->out_of_range++;
 			continue;
 		}
+		alf_scan_log_row(ss->log_id);
 		return ExecStoreVirtualTuple(slot);
 	}
 	return slot;
@@ -230,6 +237,7 @@ alf_scan_stop(AlfScanState *ss)
 	{
 		const AlfHttpStats *st = alf_http_stats(ss->vs.http);
 
+		alf_scan_log_finish(ss->log_id, ss->done, st->requests, st->retries);
 		ss->http.requests += st->requests;
 		ss->http.retries += st->retries;
 		ss->http.connections += st->connections;
@@ -241,6 +249,21 @@ alf_scan_stop(AlfScanState *ss)
 	ss->vs.http = NULL;
 	ss->vs.state = NULL;
 	MemoryContextReset(ss->run_cxt);
+}
+
+/*
+ * An error is being thrown through the scan: record how the run ended.
+ * Runs in a catch block, so it neither allocates nor throws.
+ */
+void
+alf_scan_failed(AlfScanState *ss, int sqlerrcode)
+{
+	const AlfHttpStats *st;
+
+	if (ss == NULL || !ss->started)
+		return;
+	st = ss->vs.http ? alf_http_stats(ss->vs.http) : NULL;
+	alf_scan_log_fail(ss->log_id, sqlerrcode, st ? st->requests : 0, st ? st->retries : 0);
 }
 
 void

@@ -37,6 +37,7 @@ PKGS=(
     gcc
     python3
     curl
+    "postgresql-$PG_MAJOR-cron"
     openssl
     ca-certificates
 )

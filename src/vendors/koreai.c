@@ -447,6 +447,7 @@ const AlfVendor alf_vendor_koreai = {
 	.columns = koreai_columns,
 	.ncolumns = KORE_NCOLUMNS,
 	.time_column = KORE_DATE_TIME,
+	.id_column = "audit_log_id",
 	.flow = ALF_FLOW_PAGING,
 	.flow_description = "page-number paging",
 	.max_page_size = 100,

@@ -164,6 +164,8 @@ typedef struct AlfVendor
 	const AlfColumnDef *columns;
 	int			ncolumns;
 	int			time_column;	/* catalogue index of the event time */
+	const char *id_column;		/* catalogue name of a unique record id, or
+								 * NULL: rows are a multiset (sync) */
 	AlfFlowKind flow;
 	const char *flow_description;	/* EXPLAIN: "cursor paging" */
 	int			max_page_size;	/* 0: not a paging vendor */

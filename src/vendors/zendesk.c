@@ -304,6 +304,7 @@ const AlfVendor alf_vendor_zendesk = {
 	.columns = zendesk_columns,
 	.ncolumns = ZD_NCOLUMNS,
 	.time_column = ZD_CREATED_AT,
+	.id_column = "id",
 	.flow = ALF_FLOW_PAGING,
 	.flow_description = "cursor paging",
 	.max_page_size = 100,
