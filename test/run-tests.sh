@@ -8,6 +8,8 @@
 #   build        make clean; make   (any "warning:" in the build log fails it)
 #   install      make install
 #   unit         make -C test/unit              -> "unit: N passed, M failed"
+#   fuzz         test/fuzz/run.sh, ALF_FUZZ_SECONDS (default 15) per target
+#                                               -> "fuzz: N passed, M failed"
 #   selftest     test/emulator/selftest.py      -> "...: N passed, M failed" (if present)
 #   servers      vendor emulator (test/emulator/emulator.py --port-file F) and a
 #                throwaway cluster in a mktemp dir, run by the OS user "auditlog"
@@ -175,6 +177,14 @@ if [ -f test/unit/Makefile ] || [ -f test/unit/makefile ]; then
     alf_phase_end "$(rc_note "$RUN_RC")"
 else
     alf_warn "test/unit/Makefile not found: unit tests skipped"
+fi
+
+# ---------------------------------------------------------------- fuzz
+if [ -f test/fuzz/run.sh ]; then
+    alf_phase_begin fuzz
+    run_logged "$LOGS/fuzz.log" bash test/fuzz/run.sh "${ALF_FUZZ_SECONDS:-15}"
+    record_suite "fuzz (test/fuzz)" "$LOGS/fuzz.log" '^[[:space:]]*fuzz: *[0-9]+ passed, *[0-9]+ failed'
+    alf_phase_end "$(rc_note "$RUN_RC")"
 fi
 
 # ---------------------------------------------------------------- emulator selftest

@@ -35,6 +35,8 @@ PKGS=(
     pkg-config
     make
     gcc
+    clang-14           # libFuzzer for test/fuzz (postgresql-server-dev-15 needs clang-14 anyway)
+    libclang-rt-14-dev
     python3
     curl
     "postgresql-$PG_MAJOR-cron"
