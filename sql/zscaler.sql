@@ -328,10 +328,13 @@ SELECT emu_reset('zscaler', :'zs_emu');
 SELECT zs_load() AS truth_rows;
 
 -- a report body cut short, or a page that is no CSV: HV000, never rows
--- (the server's options changed, so log in first: the faults count requests)
+-- (the server's options changed, so log in first: the faults count requests).
+-- The last 3 days hold no dense day, so whatever the hour, half of their
+-- report ends inside a row (a body cut exactly at a row's end, with no
+-- footer or count to check it against, cannot be told from a whole one)
 SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '1 day';
 SELECT emu('zscaler', '/_emu/config?gzip=0&fault=cut&fault_skip=2&fault_every=1&fault_count=1') IS NOT NULL;
-SELECT split_part(try($$SELECT * FROM zscaler_audit WHERE time >= now() - interval '20 days'$$), E'\n', 1);
+SELECT split_part(try($$SELECT * FROM zscaler_audit WHERE time >= now() - interval '3 days'$$), E'\n', 1);
 SELECT emu('zscaler', '/_emu/config?fault=malformed&fault_skip=2&fault_every=1&fault_count=1') IS NOT NULL;
 SELECT try($$SELECT * FROM zscaler_audit WHERE time >= now() - interval '20 days'$$);
 -- a transfer dropped midway is retried
