@@ -74,6 +74,26 @@ SELECT same_rows($$SELECT raw FROM pp_zoho_safe WHERE status = 'failure' AND ope
                  'pp_zoho_safe', 'pp_zoho_all');
 SELECT regexp_replace(emu_now(line), 'lastEntityId=[^&]*&lastIndexTime=\d+', '<cursors>') AS request
   FROM emu_log('zoho_mail');
+-- joins: a join value on an unconfirmed column is sent per outer row only
+-- with the option (a parameterized scan), else never
+SELECT emu('zoho_mail', '/_emu/config?status_search=text') IS NOT NULL;
+CREATE TEMP TABLE pp_statuses (s text);
+INSERT INTO pp_statuses VALUES ('failure');
+ANALYZE pp_statuses;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT t.raw FROM pp_statuses x JOIN pp_zoho_audit t ON t.status = x.s;
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT t.raw FROM pp_statuses x JOIN pp_zoho_safe t ON t.status = x.s;
+SELECT same_rows($$SELECT t.raw FROM pp_statuses x JOIN pp_zoho_audit t ON t.status = x.s$$,
+                 'pp_zoho_audit', 'pp_zoho_all');
+SELECT count(*) FILTER (WHERE line LIKE '%searchKey=status:failure%') > 0 AS sent
+  FROM emu_log('zoho_mail');
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
 SELECT emu_reset('zoho_mail', 'rate_limit_per_min=0');
 
 -- Zscaler ZIA: the enum spellings of category and sub-category [U] and of
