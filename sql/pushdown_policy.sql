@@ -16,8 +16,7 @@ CREATE SERVER pp_bad FOREIGN DATA WRAPPER auditlog_fdw
 CREATE SERVER pp_zoho FOREIGN DATA WRAPPER auditlog_fdw
   OPTIONS (vendor 'zoho_mail', base_url :'zoho_url', zoid '57047751',
            min_request_interval_ms '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER pp_zoho
-  OPTIONS (oauth_token 'zoho-test-oauth', push_unconfirmed_filters 'on');
+CREATE USER MAPPING FOR CURRENT_USER SERVER pp_zoho OPTIONS (push_unconfirmed_filters 'on');
 CREATE USER MAPPING FOR CURRENT_USER SERVER pp_zoho OPTIONS (oauth_token 'zoho-test-oauth');
 CREATE FOREIGN TABLE pp_zoho_audit (request_time timestamptz, performed_by text,
                                     operation_type text, status text, raw jsonb)
