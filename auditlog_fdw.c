@@ -124,9 +124,8 @@ alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	double		limit_hint = info->limit_hint;
 	List	   *fdw_exprs;
 	List	   *fdw_private;
-	List	   *pushed_rinfos = NIL;
 	List	   *pushed = info->pushed;
-	ListCell   *lc;
+	AlfExplainTexts texts;
 
 	/* the hint only holds when nothing above the scan reorders its rows */
 	if (root->query_pathkeys != NIL &&
@@ -138,15 +137,10 @@ alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		pushed = alf_param_pushdown(baserel, info, best_path->path.param_info->ppi_clauses);
 		limit_hint = -1;
 	}
-	foreach(lc, pushed)
-		pushed_rinfos = lappend(pushed_rinfos, ((AlfQual *) lfirst(lc))->rinfo);
-
-	fdw_private = alf_pack_plan_private(pushed, dir, limit_hint,
-										alf_deparse_clauses(pushed_rinfos, baserel->relid,
-															foreigntableid),
-										alf_deparse_clauses(info->local_only, baserel->relid,
-															foreigntableid),
-										info->attrs_used, &fdw_exprs);
+	alf_explain_texts(pushed, info->held, info->local_only, baserel->relid, foreigntableid,
+					  &texts);
+	fdw_private = alf_pack_plan_private(pushed, dir, limit_hint, &texts, info->attrs_used,
+										&fdw_exprs);
 
 	/* every condition is rechecked locally: vendor filters may be looser */
 	return make_foreignscan(tlist, extract_actual_clauses(scan_clauses, false),

@@ -68,6 +68,7 @@ typedef struct AlfQual
 	AlfQualOp	op;
 	Expr	   *value;			/* the compared expression (array for IN) */
 	Oid			value_type;		/* type of value (element type for IN) */
+	bool		unconfirmed;	/* the column is ALF_PUSH_UNCONFIRMED */
 	RestrictInfo *rinfo;
 } AlfQual;
 
@@ -75,10 +76,15 @@ typedef struct AlfRelInfo
 {
 	AlfOptions *opts;
 	int		   *att_column;		/* attno-1 -> catalogue index, -1 unknown */
+	uint8	   *att_push;		/* attno-1 -> ALF_PUSH_* usable (0 when the
+								 * declared type is not the catalogue's) */
 	int			natts;
+	bool		push_unconfirmed;	/* option push_unconfirmed_filters */
 	List	   *matched;		/* AlfQual * the vendor could take (base quals) */
 	List	   *pushed;			/* AlfQual * sent to the vendor */
 	List	   *local_only;		/* RestrictInfo * the vendor never sees */
+	List	   *held;			/* RestrictInfo * of local_only kept back
+								 * only for an unconfirmed spelling */
 	double		limit_hint;
 	List	   *attrs_used;		/* attnums the query reads (all if whole row) */
 } AlfRelInfo;
@@ -92,20 +98,28 @@ extern List *alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi
 extern List *alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info,
 							   AlfSortDir *dir);
 
+/* in explain.c: the conditions EXPLAIN VERBOSE lists, as SQL text ("" if none) */
+typedef struct AlfExplainTexts
+{
+	char	   *pushed;			/* sent, on a confirmed spelling */
+	char	   *pushed_unconfirmed; /* sent, on an unconfirmed spelling */
+	char	   *held;			/* not sent: unconfirmed spelling */
+	char	   *local;			/* the vendor cannot take them */
+} AlfExplainTexts;
+
 /* in plan_private.c */
 typedef struct AlfPlanPrivate
 {
 	List	   *quals;			/* AlfQual *, value replaced by fdw_exprs index */
 	AlfSortDir	sort;
 	double		limit_hint;
-	char	   *pushed_text;	/* "" if none */
-	char	   *local_text;		/* "" if none */
+	AlfExplainTexts texts;
 	List	   *attrs_used;		/* IntList of attnums the query reads */
 } AlfPlanPrivate;
 
 extern List *alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
-								   const char *pushed_text, const char *local_text,
-								   List *attrs_used, List **fdw_exprs);
+								   const AlfExplainTexts *texts, List *attrs_used,
+								   List **fdw_exprs);
 extern AlfPlanPrivate *alf_unpack_plan_private(List *fdw_private);
 
 /* in scan_request.c */
@@ -156,5 +170,7 @@ extern List *alf_import_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
 /* in explain.c */
 extern char *alf_deparse_clauses(List *clauses, Index relid, Oid foreigntableid);
+extern void alf_explain_texts(List *pushed, List *held, List *local_only, Index relid,
+							  Oid foreigntableid, AlfExplainTexts *texts);
 
 #endif							/* AUDITLOG_FDW_H */

@@ -4,7 +4,9 @@
  *
  * VERBOSE shows the vendor and its flow, the first request exactly as the
  * vendor module would build it (method, path, filters; headers and so
- * secrets never), the conditions sent, and those the vendor never sees.
+ * secrets never), the conditions sent (apart, those sent on a spelling the
+ * vendor's documents do not confirm), those kept local only because their
+ * spelling is unconfirmed, and those the vendor cannot take at all.
  * Nothing here contacts the vendor.
  *-------------------------------------------------------------------------
  */
@@ -73,6 +75,36 @@ alf_deparse_clauses(List *clauses, Index relid, Oid foreigntableid)
 	return deparse_expression(expr, context, false, false);
 }
 
+/*
+ * The texts EXPLAIN VERBOSE shows, at plan time: the pushed quals split by
+ * whether their vendor spelling is confirmed, the quals held back only for
+ * an unconfirmed spelling, and the rest of local_only (which includes the
+ * held back ones).
+ */
+void
+alf_explain_texts(List *pushed, List *held, List *local_only, Index relid,
+				  Oid foreigntableid, AlfExplainTexts *texts)
+{
+	List	   *confirmed = NIL;
+	List	   *unconfirmed = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pushed)
+	{
+		AlfQual    *q = (AlfQual *) lfirst(lc);
+
+		if (q->unconfirmed)
+			unconfirmed = lappend(unconfirmed, q->rinfo);
+		else
+			confirmed = lappend(confirmed, q->rinfo);
+	}
+	texts->pushed = alf_deparse_clauses(confirmed, relid, foreigntableid);
+	texts->pushed_unconfirmed = alf_deparse_clauses(unconfirmed, relid, foreigntableid);
+	texts->held = alf_deparse_clauses(held, relid, foreigntableid);
+	texts->local = alf_deparse_clauses(list_difference_ptr(local_only, held), relid,
+									   foreigntableid);
+}
+
 void
 alf_explain_scan(ForeignScanState *node, AlfScanState *ss, ExplainState *es)
 {
@@ -92,10 +124,15 @@ alf_explain_scan(ForeignScanState *node, AlfScanState *ss, ExplainState *es)
 		vendor->describe_request(req, &spec);
 		ExplainPropertyText("Vendor Request", alf_spec_display(&spec), es);
 		alf_spec_free_body(&spec);
-		if (pp->pushed_text[0])
-			ExplainPropertyText("Pushed Down", pp->pushed_text, es);
-		if (pp->local_text[0])
-			ExplainPropertyText("Local Only", pp->local_text, es);
+		if (pp->texts.pushed[0])
+			ExplainPropertyText("Pushed Down", pp->texts.pushed, es);
+		if (pp->texts.pushed_unconfirmed[0])
+			ExplainPropertyText("Pushed Down (unconfirmed spelling)",
+								pp->texts.pushed_unconfirmed, es);
+		if (pp->texts.held[0])
+			ExplainPropertyText("Not Pushed (unconfirmed spelling)", pp->texts.held, es);
+		if (pp->texts.local[0])
+			ExplainPropertyText("Local Only", pp->texts.local, es);
 	}
 	if (es->analyze)
 		alf_scan_explain_analyze(ss, es);

@@ -35,6 +35,7 @@ static const AlfOptionDef core_options[] = {
 	{"concurrency", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 16, NULL, false, false},
 	{"min_request_interval_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 600000, NULL, false, false},
 	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
+	{"push_unconfirmed_filters", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
 };
 
 #define ALF_DEFAULT_TIMEOUT_MS	30000
@@ -296,6 +297,13 @@ alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
 						 errhint("Expected a numeric id.")));
+			break;
+		case ALF_OPTKIND_BOOL:
+			if (!parse_bool(value, NULL))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+						 errhint("Valid values are: on, off, true, false.")));
 			break;
 	}
 }

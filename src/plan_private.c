@@ -22,17 +22,19 @@ enum AlfPrivateIndex
 	ALF_PRIV_SORT,				/* Integer: AlfSortDir */
 	ALF_PRIV_LIMIT,				/* Integer: rows needed at most, or -1 */
 	ALF_PRIV_PUSHED_TEXT,		/* String: pushed conditions, for EXPLAIN */
-	ALF_PRIV_LOCAL_TEXT,		/* String: conditions the vendor never sees */
+	ALF_PRIV_UNCONF_TEXT,		/* String: pushed on unconfirmed spellings */
+	ALF_PRIV_HELD_TEXT,			/* String: kept local, unconfirmed spellings */
+	ALF_PRIV_LOCAL_TEXT,		/* String: conditions the vendor cannot take */
 	ALF_PRIV_ATTRS,				/* IntList: attnums the query reads */
 	ALF_PRIV_COUNT
 };
 
 List *
 alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
-					  const char *pushed_text, const char *local_text, List *attrs_used,
-					  List **fdw_exprs)
+					  const AlfExplainTexts *texts, List *attrs_used, List **fdw_exprs)
 {
 	List	   *quals = NIL;
+	List	   *result;
 	ListCell   *lc;
 
 	*fdw_exprs = NIL;
@@ -44,11 +46,18 @@ alf_pack_plan_private(List *pushed, AlfSortDir sort, double limit_hint,
 		quals = lappend(quals, list_make4_int(q->column, (int) q->op, (int) q->value_type,
 											  list_length(*fdw_exprs) - 1));
 	}
-	return lappend(list_make5(quals, makeInteger((int) sort),
-							  makeInteger(limit_hint > 0 && limit_hint < PG_INT32_MAX ?
-										  (int) limit_hint : -1),
-							  makeString(pstrdup(pushed_text)), makeString(pstrdup(local_text))),
-				   list_copy(attrs_used));
+	/* appended in the order of enum AlfPrivateIndex */
+	result = list_make1(quals);
+	result = lappend(result, makeInteger((int) sort));
+	result = lappend(result, makeInteger(limit_hint > 0 && limit_hint < PG_INT32_MAX ?
+										 (int) limit_hint : -1));
+	result = lappend(result, makeString(pstrdup(texts->pushed)));
+	result = lappend(result, makeString(pstrdup(texts->pushed_unconfirmed)));
+	result = lappend(result, makeString(pstrdup(texts->held)));
+	result = lappend(result, makeString(pstrdup(texts->local)));
+	result = lappend(result, list_copy(attrs_used));
+	Assert(list_length(result) == ALF_PRIV_COUNT);
+	return result;
 }
 
 /*
@@ -75,8 +84,10 @@ alf_unpack_plan_private(List *fdw_private)
 	}
 	pp->sort = (AlfSortDir) intVal(list_nth(fdw_private, ALF_PRIV_SORT));
 	pp->limit_hint = intVal(list_nth(fdw_private, ALF_PRIV_LIMIT));
-	pp->pushed_text = strVal(list_nth(fdw_private, ALF_PRIV_PUSHED_TEXT));
-	pp->local_text = strVal(list_nth(fdw_private, ALF_PRIV_LOCAL_TEXT));
+	pp->texts.pushed = strVal(list_nth(fdw_private, ALF_PRIV_PUSHED_TEXT));
+	pp->texts.pushed_unconfirmed = strVal(list_nth(fdw_private, ALF_PRIV_UNCONF_TEXT));
+	pp->texts.held = strVal(list_nth(fdw_private, ALF_PRIV_HELD_TEXT));
+	pp->texts.local = strVal(list_nth(fdw_private, ALF_PRIV_LOCAL_TEXT));
 	pp->attrs_used = (List *) list_nth(fdw_private, ALF_PRIV_ATTRS);
 	return pp;
 }

@@ -3,15 +3,19 @@
  *	  Plan-time classification: which WHERE conditions can go to the vendor.
  *
  * Accepted shapes: column op value, value op column, and column = ANY
- * (array) for IN lists, where the operator is the standard btree comparison
- * of the column's type and value contains no column of this table and
- * nothing volatile (constants, parameters and stable expressions such as
- * now() - interval '1 day', evaluated once when the scan starts).  The
- * vendor's catalogue says which columns take which shapes, and the vendor
- * may refuse more.  Every pushed condition is still rechecked locally, so a
- * vendor filter that is looser than SQL (case, bound inclusivity) never
- * changes a result; only a filter that could be stricter must never be
- * pushed (hence the collation and type checks).
+ * (array) for IN lists, where the column is declared with the catalogue's
+ * type, the operator is that type's default btree comparison, and value
+ * contains no column of this table and nothing volatile (constants,
+ * parameters and stable expressions such as now() - interval '1 day',
+ * evaluated once when the scan starts).  The vendor's catalogue says which
+ * columns take which shapes, and the vendor may refuse more.  Every pushed
+ * condition is still rechecked locally, so a vendor filter that is looser
+ * than SQL (case, bound inclusivity) never changes a result; only a filter
+ * that could be stricter must never be pushed.  Hence: no other declared
+ * type (citext, numeric, timestamp without time zone compare differently
+ * from what the vendor is sent), no nondeterministic collation, and no
+ * filter whose spelling at the vendor is a guess (ALF_PUSH_UNCONFIRMED)
+ * unless the user turned on push_unconfirmed_filters.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,6 +32,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
+#include "parser/parse_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -182,18 +187,45 @@ alf_collation_ok(Oid inputcollid)
 }
 
 static bool
-alf_op_pushable(const AlfColumnDef *col, bool is_time, AlfQualOp op, Oid var_type,
-				Oid value_type)
+alf_op_pushable(uint8 push, bool is_time, AlfQualOp op, Oid value_type)
 {
 	if (is_time && op != ALF_OP_IN)
-		return (col->push & ALF_PUSH_RANGE) && var_type == TIMESTAMPTZOID &&
+		return (push & ALF_PUSH_RANGE) &&
 			(value_type == TIMESTAMPTZOID || value_type == TIMESTAMPOID ||
 			 value_type == DATEOID);
 	if (op == ALF_OP_EQ)
-		return (col->push & ALF_PUSH_EQ) != 0;
+		return (push & ALF_PUSH_EQ) != 0;
 	if (op == ALF_OP_IN)
-		return (col->push & ALF_PUSH_IN) != 0;
+		return (push & ALF_PUSH_IN) != 0;
 	return false;
+}
+
+/* The SQL type the catalogue declares for a column. */
+static Oid
+alf_catalogue_type(const AlfColumnDef *col)
+{
+	Oid			typid;
+	int32		typmod;
+
+	parseTypeString(col->type_name, &typid, &typmod, false);
+	return typid;
+}
+
+/*
+ * Does a column declared as type compare as the catalogue's type does?
+ * Only the same type (or a domain over it) does; and varchar where the
+ * catalogue says text: varchar values are text, compared by text's own
+ * operators (text_ops) under the same collation rules.  Anything else
+ * (citext, numeric for bigint, timestamp for timestamptz, char(n), cidr)
+ * has other equality or ordering, so its conditions stay local.
+ */
+static bool
+alf_type_agrees(Oid declared, const AlfColumnDef *col)
+{
+	Oid			catalogue = alf_catalogue_type(col);
+	Oid			base = getBaseType(declared);
+
+	return base == catalogue || (catalogue == TEXTOID && base == VARCHAROID);
 }
 
 /* Try to read clause as a pushable condition on our table. */
@@ -205,10 +237,11 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, bool allow_o
 	Var		   *var;
 	Node	   *value;
 	Oid			opno;
+	Oid			inputcollid;
 	AlfQualOp	op;
-	int			strategy;
 	int			column;
 	Oid			value_type;
+	bool		is_array;
 
 	if (IsA(clause, OpExpr))
 	{
@@ -236,30 +269,9 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, bool allow_o
 		}
 		else
 			return false;
-		if (!alf_collation_ok(oe->inputcollid))
-			return false;
+		inputcollid = oe->inputcollid;
 		value_type = exprType(value);
-		strategy = alf_btree_strategy(opno, var->vartype);
-		switch (strategy)
-		{
-			case BTEqualStrategyNumber:
-				op = ALF_OP_EQ;
-				break;
-			case BTLessStrategyNumber:
-				op = ALF_OP_LT;
-				break;
-			case BTLessEqualStrategyNumber:
-				op = ALF_OP_LE;
-				break;
-			case BTGreaterStrategyNumber:
-				op = ALF_OP_GT;
-				break;
-			case BTGreaterEqualStrategyNumber:
-				op = ALF_OP_GE;
-				break;
-			default:
-				return false;
-		}
+		is_array = false;
 	}
 	else if (IsA(clause, ScalarArrayOpExpr))
 	{
@@ -273,15 +285,12 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, bool allow_o
 		if (!alf_is_our_var(left, relid) || !alf_is_scan_value(value, relid, allow_outer))
 			return false;
 		var = (Var *) left;
-		if (!alf_collation_ok(sa->inputcollid))
-			return false;
-		if (alf_btree_strategy(sa->opno, var->vartype) != BTEqualStrategyNumber)
-			return false;
+		inputcollid = sa->inputcollid;
 		value_type = get_element_type(exprType(value));
 		if (!OidIsValid(value_type))
 			return false;
-		op = ALF_OP_IN;
 		opno = sa->opno;
+		is_array = true;
 	}
 	else
 		return false;
@@ -289,16 +298,42 @@ alf_match_clause(Expr *clause, Index relid, const AlfRelInfo *info, bool allow_o
 	if (var->varattno > info->natts)
 		return false;
 	column = info->att_column[var->varattno - 1];
-	if (column < 0)
+	if (column < 0 || info->att_push[var->varattno - 1] == 0)
 		return false;
-	if (!alf_op_pushable(&vendor->columns[column], column == vendor->time_column, op,
-						 var->vartype, value_type))
+	if (!alf_collation_ok(inputcollid))
+		return false;
+	/* the catalogue's type's own comparison (the column's type agrees) */
+	switch (alf_btree_strategy(opno, alf_catalogue_type(&vendor->columns[column])))
+	{
+		case BTEqualStrategyNumber:
+			op = is_array ? ALF_OP_IN : ALF_OP_EQ;
+			break;
+		case BTLessStrategyNumber:
+			op = ALF_OP_LT;
+			break;
+		case BTLessEqualStrategyNumber:
+			op = ALF_OP_LE;
+			break;
+		case BTGreaterStrategyNumber:
+			op = ALF_OP_GT;
+			break;
+		case BTGreaterEqualStrategyNumber:
+			op = ALF_OP_GE;
+			break;
+		default:
+			return false;
+	}
+	if (is_array && op != ALF_OP_IN)
+		return false;
+	if (!alf_op_pushable(info->att_push[var->varattno - 1], column == vendor->time_column, op,
+						 value_type))
 		return false;
 
 	out->column = column;
 	out->op = op;
 	out->value = (Expr *) value;
 	out->value_type = value_type;
+	out->unconfirmed = (vendor->columns[column].push & ALF_PUSH_UNCONFIRMED) != 0;
 	return true;
 }
 
@@ -354,13 +389,19 @@ alf_attrs_used(RelOptInfo *baserel)
 }
 
 /*
- * Let the vendor refuse some of the matched quals (e.g. Zendesk source_id
- * needs source_type); append the rest to *pushed, the refused to *local.
+ * Hold back the matched quals whose vendor spelling is unconfirmed (unless
+ * push_unconfirmed_filters is on), then let the vendor refuse some of the
+ * rest (e.g. Zendesk source_id needs source_type, which must then be one
+ * that is really sent).  Append what goes out to *pushed, the held back to
+ * *held, and both the held back and the refused to *local (NULL: not
+ * wanted).
  */
 static void
-alf_choose_pushdown(const AlfRelInfo *info, List *matched, List **pushed, List **local)
+alf_choose_pushdown(const AlfRelInfo *info, List *matched, List **pushed, List **local,
+					List **held)
 {
 	const AlfVendor *vendor = info->opts->vendor;
+	List	   *offered = NIL;
 	List	   *candidates = NIL;
 	ListCell   *lc;
 	ListCell   *lc2;
@@ -368,18 +409,28 @@ alf_choose_pushdown(const AlfRelInfo *info, List *matched, List **pushed, List *
 	foreach(lc, matched)
 	{
 		AlfQual    *q = (AlfQual *) lfirst(lc);
-		AlfPushCandidate *cand = palloc0(sizeof(AlfPushCandidate));
+		AlfPushCandidate *cand;
 
+		if (q->unconfirmed && !info->push_unconfirmed)
+		{
+			if (held)
+				*held = lappend(*held, q->rinfo);
+			if (local)
+				*local = lappend(*local, q->rinfo);
+			continue;
+		}
+		cand = palloc0(sizeof(AlfPushCandidate));
 		cand->column = q->column;
 		cand->op = q->op;
 		cand->pushed = true;
 		cand->const_text = q->op == ALF_OP_IN ? NULL : alf_const_text(q->value);
 		cand->const_values = q->op == ALF_OP_IN ? alf_const_array_texts(q->value) : NIL;
 		candidates = lappend(candidates, cand);
+		offered = lappend(offered, q);
 	}
 	if (vendor->choose_pushdown && candidates != NIL)
 		vendor->choose_pushdown(candidates);
-	forboth(lc, matched, lc2, candidates)
+	forboth(lc, offered, lc2, candidates)
 	{
 		if (((AlfPushCandidate *) lfirst(lc2))->pushed)
 			*pushed = lappend(*pushed, lfirst(lc));
@@ -397,17 +448,32 @@ alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	ListCell   *lc;
 	int			i;
 
+	const char *push_unconfirmed;
+
 	info->opts = alf_get_options(foreigntableid);
 	vendor = info->opts->vendor;
 	info->limit_hint = -1;
 	info->attrs_used = alf_attrs_used(baserel);
+	push_unconfirmed = alf_option_value(info->opts, "push_unconfirmed_filters");
+	if (push_unconfirmed && !parse_bool(push_unconfirmed, &info->push_unconfirmed))
+		info->push_unconfirmed = false;
 
 	rel = table_open(foreigntableid, NoLock);
 	info->natts = RelationGetDescr(rel)->natts;
 	info->att_column = palloc(sizeof(int) * Max(info->natts, 1));
+	info->att_push = palloc0(sizeof(uint8) * Max(info->natts, 1));
 	for (i = 1; i <= info->natts; i++)
-		info->att_column[i - 1] = TupleDescAttr(RelationGetDescr(rel), i - 1)->attisdropped ? -1 :
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i - 1);
+		int			column = att->attisdropped ? -1 :
 			alf_column_for_attribute(vendor, rel, i, false);
+
+		info->att_column[i - 1] = column;
+		/* a column of another type than the catalogue's takes no pushdown */
+		if (column >= 0 && vendor->columns[column].push != 0 &&
+			alf_type_agrees(att->atttypid, &vendor->columns[column]))
+			info->att_push[i - 1] = vendor->columns[column].push;
+	}
 	table_close(rel, NoLock);
 
 	foreach(lc, baserel->baserestrictinfo)
@@ -426,7 +492,7 @@ alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		else
 			info->local_only = lappend(info->local_only, ri);
 	}
-	alf_choose_pushdown(info, info->matched, &info->pushed, &info->local_only);
+	alf_choose_pushdown(info, info->matched, &info->pushed, &info->local_only, &info->held);
 	return info;
 }
 
@@ -511,7 +577,8 @@ alf_join_clauses(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info)
 		AlfEcArg	arg;
 
 		if (column < 0 || column == vendor->time_column ||
-			!(vendor->columns[column].push & ALF_PUSH_EQ))
+			!(info->att_push[attno - 1] & ALF_PUSH_EQ) ||
+			((info->att_push[attno - 1] & ALF_PUSH_UNCONFIRMED) && !info->push_unconfirmed))
 			continue;
 		arg.relid = baserel->relid;
 		arg.attno = attno;
@@ -559,6 +626,6 @@ alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses)
 			matched = lappend(matched, copy);
 		}
 	}
-	alf_choose_pushdown(info, matched, &pushed, NULL);
+	alf_choose_pushdown(info, matched, &pushed, NULL, NULL);
 	return pushed;
 }

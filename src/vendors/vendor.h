@@ -46,6 +46,13 @@ typedef enum AlfValueKind
 #define ALF_PUSH_EQ		0x01	/* column = value */
 #define ALF_PUSH_IN		0x02	/* column IN (...) / = ANY (array) */
 #define ALF_PUSH_RANGE	0x04	/* <, <=, >, >=, = on the time column */
+/*
+ * The vendor's spelling of this filter (its key or its values) is not
+ * confirmed by the vendor's documents ([I]/[U] in vendors.md).  A wrong
+ * guess could make the vendor drop rows that match in SQL, so such a
+ * condition stays local unless the option push_unconfirmed_filters is on.
+ */
+#define ALF_PUSH_UNCONFIRMED 0x08
 
 #define ALF_MAX_FIELD_NAMES 4
 
@@ -129,7 +136,8 @@ typedef enum AlfOptionKind
 	ALF_OPTKIND_ENUM,			/* one of choices */
 	ALF_OPTKIND_URL,			/* https:// (http:// on loopback, superuser) */
 	ALF_OPTKIND_TIMEZONE,		/* a name PostgreSQL's time zone database knows */
-	ALF_OPTKIND_DIGITS			/* an unsigned decimal id */
+	ALF_OPTKIND_DIGITS,			/* an unsigned decimal id */
+	ALF_OPTKIND_BOOL			/* on/off, true/false, ... (parse_bool) */
 } AlfOptionKind;
 
 /* where an option may appear: bits of AlfOptionContext in auditlog_fdw.h */

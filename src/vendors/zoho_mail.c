@@ -48,6 +48,7 @@ enum
 	ZM_NCOLUMNS
 };
 
+/* unconfirmed: the searchKey key status (issue 7: not confirmed by the docs) */
 static const AlfColumnDef zoho_columns[ZM_NCOLUMNS] = {
 	[ZM_REQUEST_TIME] = {"request_time", "timestamptz", ALF_VALUE_EPOCH_MS, {"requestTime"}, ALF_PUSH_RANGE},
 	[ZM_PERFORMED_BY] = {"performed_by", "text", ALF_VALUE_PLAIN, {"performedBy"}, ALF_PUSH_EQ},
@@ -58,7 +59,7 @@ static const AlfColumnDef zoho_columns[ZM_NCOLUMNS] = {
 	[ZM_SUB_CATEGORY] = {"sub_category", "text", ALF_VALUE_PLAIN, {"subCategory"}, 0},
 	[ZM_OPERATION] = {"operation", "text", ALF_VALUE_PLAIN, {"operation"}, 0},
 	[ZM_OPERATION_TYPE] = {"operation_type", "text", ALF_VALUE_PLAIN, {"operationType"}, ALF_PUSH_EQ},
-	[ZM_STATUS] = {"status", "text", ALF_VALUE_PLAIN, {"status"}, ALF_PUSH_EQ},
+	[ZM_STATUS] = {"status", "text", ALF_VALUE_PLAIN, {"status"}, ALF_PUSH_EQ | ALF_PUSH_UNCONFIRMED},
 	[ZM_TYPE] = {"type", "text", ALF_VALUE_PLAIN, {"type"}, 0},
 	[ZM_AUDIT_LOG_TYPE] = {"audit_log_type", "text", ALF_VALUE_PLAIN, {"auditLogType"}, 0},
 	[ZM_DATA] = {"data", "jsonb", ALF_VALUE_JSON_TEXT, {"data"}, 0},

@@ -56,16 +56,17 @@ enum
 	ZS_NCOLUMNS
 };
 
+/* unconfirmed: result, interface [I], category, sub-category [U] (vendors.md §1.4) */
 static const AlfColumnDef zscaler_columns[ZS_NCOLUMNS] = {
 	[ZS_TIME] = {"time", "timestamptz", ALF_VALUE_TIMESTAMP, {"Time", "Timestamp"}, ALF_PUSH_RANGE},
 	[ZS_ADMIN_NAME] = {"admin_name", "text", ALF_VALUE_PLAIN, {"User", "Admin ID"}, ALF_PUSH_EQ},
 	[ZS_ACTION] = {"action", "text", ALF_VALUE_PLAIN, {"Action"}, ALF_PUSH_EQ | ALF_PUSH_IN},
-	[ZS_RESULT] = {"result", "text", ALF_VALUE_PLAIN, {"Result"}, ALF_PUSH_EQ},
+	[ZS_RESULT] = {"result", "text", ALF_VALUE_PLAIN, {"Result"}, ALF_PUSH_EQ | ALF_PUSH_UNCONFIRMED},
 	[ZS_CLIENT_IP] = {"client_ip", "inet", ALF_VALUE_PLAIN, {"Client IP"}, ALF_PUSH_EQ},
-	[ZS_INTERFACE] = {"interface", "text", ALF_VALUE_PLAIN, {"Interface"}, ALF_PUSH_EQ},
-	[ZS_CATEGORY] = {"category", "text", ALF_VALUE_PLAIN, {"Category"}, ALF_PUSH_EQ},
+	[ZS_INTERFACE] = {"interface", "text", ALF_VALUE_PLAIN, {"Interface"}, ALF_PUSH_EQ | ALF_PUSH_UNCONFIRMED},
+	[ZS_CATEGORY] = {"category", "text", ALF_VALUE_PLAIN, {"Category"}, ALF_PUSH_EQ | ALF_PUSH_UNCONFIRMED},
 	[ZS_SUBCATEGORY] = {"subcategory", "text", ALF_VALUE_PLAIN, {"Subcategory", "Sub-Category"},
-	ALF_PUSH_EQ | ALF_PUSH_IN},
+	ALF_PUSH_EQ | ALF_PUSH_IN | ALF_PUSH_UNCONFIRMED},
 	[ZS_RESOURCE] = {"resource", "text", ALF_VALUE_PLAIN, {"Resource"}, 0},
 	[ZS_PRE_ACTION] = {"pre_action", "text", ALF_VALUE_PLAIN, {"Pre Action", "Pre-Action"}, 0},
 	[ZS_POST_ACTION] = {"post_action", "text", ALF_VALUE_PLAIN, {"Post Action", "Post-Action"}, 0},

@@ -1730,6 +1730,13 @@ def test_zoho_filters(t, cl, recs):
         r, o = cl.get_json(ZOHO_ACT + q(ZOHO_ALL + [("searchKey", text)]))
         t.check("zoho: searchKey %s matches nothing" % text,
                 r.status == 200 and o["data"]["audit"] == [], (r.status, r.body[:200]))
+    cl.config(status_search="code")
+    check("status_search=code: searchKey status:0", [("searchKey", "status:0")],
+          lambda r: r["status"] == "failure")
+    r, o = cl.get_json(ZOHO_ACT + q(ZOHO_ALL + [("searchKey", "status:failure")]))
+    t.check("zoho: status_search=code: status:failure matches nothing",
+            r.status == 200 and o["data"]["audit"] == [], (r.status, r.body[:200]))
+    cl.config(status_search="text")
     raw = ZOHO_ACT + q(ZOHO_ALL) + "&searchKey=performedBy:ops+audit@zylker.com"
     r, o = cl.get_json(raw)
     t.check("zoho: an unencoded '+' decodes to a space (matches nothing)",

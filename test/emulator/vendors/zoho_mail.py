@@ -43,6 +43,9 @@ TOO_MANY_REFRESHES = {"error": "Access Denied",
                       "error_description": "You have made too many requests continuously. "
                                            "Please try again after some time."}
 API_DOMAIN = "https://www.zohoapis.com"
+# status_search=code: searchKey status takes these codes; any other value
+# (e.g. "success") matches nothing [I]
+STATUS_CODES = {"1": "success", "0": "failure"}
 SCOPE = "ZohoMail.organization.audit.READ"
 
 # ---------------------------------------------------------------- code tables
@@ -145,8 +148,9 @@ class _Search:
     """Parsed searchKey: key:value pairs joined by '::' (values were
     percent-decoded once by the query parsing)."""
 
-    def __init__(self, text):
+    def __init__(self, text, status_search="text"):
         self.terms = {}
+        self.status_search = status_search
         if text is None or text == "":
             return
         for part in text.split("::"):
@@ -167,7 +171,8 @@ class _Search:
             self.terms[key] = value
 
     def key(self):
-        return tuple(sorted(self.terms.items()))
+        terms = tuple(sorted(self.terms.items()))
+        return terms + (("", self.status_search),) if "status" in self.terms else terms
 
     def matches(self, rec, meta):
         for key, value in self.terms.items():
@@ -185,7 +190,10 @@ class _Search:
                 if rec["performedOn"] != value:
                     return False
             elif key == "status":
-                if rec["status"].lower() != value.lower():                   # [I]
+                if self.status_search == "code":                            # [I]
+                    if STATUS_CODES.get(value) != rec["status"]:
+                        return False
+                elif rec["status"].lower() != value.lower():                 # [I]
                     return False
             elif rec[key] != value:                 # performedBy, auditLogType
                 return False
@@ -229,6 +237,9 @@ class Vendor(emucore.VendorBase):
                            doc="1: some pages mid-stream have fewer than limit rows"),
         "strict_params": Key(1, minimum=0, maximum=1,
                              doc="1: unknown query parameters give 400 EXTRA_PARAM_FOUND"),
+        "status_search": Key("text", "choice", choices=("text", "code"),
+                             doc="searchKey status values: text (success/failure) or "
+                                 "code (1/0; text matches nothing)"),
     }
 
     def __init__(self, server):
@@ -519,7 +530,7 @@ class Vendor(emucore.VendorBase):
         end_ms = self._ms(req, "endTime")
         if start_ms is not None and end_ms is not None and start_ms > end_ms:
             raise _bad("INVALID_TIME_RANGE", "startTime must not be after endTime")  # [I]
-        search = _Search(self._value(req, "searchKey"))
+        search = _Search(self._value(req, "searchKey"), self.config["status_search"])
 
         last_idx_text = self._value(req, "lastIndexTime")
         last_entity = self._value(req, "lastEntityId")
