@@ -40,6 +40,7 @@ void
 _PG_init(void)
 {
 	alf_http_global_init();
+	alf_http_define_gucs();
 }
 
 static void
