@@ -8,6 +8,8 @@
  */
 #include "csv_header.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ALF_HDR_CELL_MAX	256		/* longer cells cannot be field names */
@@ -207,4 +209,151 @@ alf_csv_record_is_footer(const AlfCsvReader *r)
 			return 0;
 	}
 	return 0;
+}
+
+/* ---- unique keys for a header row ---- */
+
+/* One string in the key table: a key in use, a base name, or both. */
+typedef struct AlfHdrEntry
+{
+	const char *s;				/* NULL: free slot */
+	size_t		len;
+	int			taken;			/* s is the key of a cell */
+	int			next_copy;		/* as a base: the next k to try (0: 2) */
+} AlfHdrEntry;
+
+typedef struct AlfHdrTable
+{
+	AlfHdrEntry *slots;
+	size_t		mask;			/* size - 1, size a power of two */
+	long		ops;
+} AlfHdrTable;
+
+/* FNV-1a */
+static size_t
+alf_hdr_hash(const char *s, size_t len)
+{
+	size_t		h = (size_t) 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) s[i];
+		h *= (size_t) 16777619u;
+	}
+	return h;
+}
+
+/*
+ * The entry for s[0..len), added if absent (pointing at s, which must
+ * then outlive the table).  The table has at least twice as many slots as
+ * it will ever hold entries, so a free slot is always found.
+ */
+static AlfHdrEntry *
+alf_hdr_lookup(AlfHdrTable *t, const char *s, size_t len, int add)
+{
+	size_t		i = alf_hdr_hash(s, len) & t->mask;
+
+	for (;;)
+	{
+		AlfHdrEntry *e = &t->slots[i];
+
+		t->ops++;
+		if (e->s == NULL)
+		{
+			if (!add)
+				return NULL;
+			e->s = s;
+			e->len = len;
+			return e;
+		}
+		if (e->len == len && memcmp(e->s, s, len) == 0)
+			return e;
+		i = (i + 1) & t->mask;
+	}
+}
+
+int
+alf_csv_header_keys(const AlfCsvReader *r, char ***keys_out, long *ops)
+{
+	int			ncols = alf_csv_nfields(r);
+	size_t		bytes = 0;
+	size_t		size;
+	size_t		nslots;
+	char	  **keys;
+	char	   *out;
+	AlfHdrTable t;
+	int			i;
+
+	*keys_out = NULL;
+	if (ops)
+		*ops = 0;
+	if (ncols > ALF_CSV_HEADER_MAX_COLUMNS)
+		return ALF_HDR_TOO_MANY_COLUMNS;
+	for (i = 0; i < ncols; i++)
+	{
+		size_t		len;
+
+		(void) alf_csv_field(r, i, &len);
+		bytes += len + 1;
+	}
+	if (bytes > ALF_CSV_HEADER_MAX_BYTES)
+		return ALF_HDR_TOO_LONG;
+
+	/* room for every key at its longest: "<name or column> (<int>)" */
+	size = (size_t) ncols * sizeof(char *) + bytes + (size_t) ncols * 32;
+	keys = malloc(size > 0 ? size : 1);
+	/* entries: at most one key and one base per cell, plus "column" */
+	for (nslots = 16; nslots < 4 * ((size_t) ncols + 1); nslots *= 2)
+		;
+	t.slots = calloc(nslots, sizeof(AlfHdrEntry));
+	t.mask = nslots - 1;
+	t.ops = 0;
+	if (keys == NULL || t.slots == NULL)
+	{
+		free(keys);
+		free(t.slots);
+		return ALF_HDR_NO_MEMORY;
+	}
+	out = (char *) (keys + ncols);
+
+	for (i = 0; i < ncols; i++)
+	{
+		size_t		len;
+		const char *name = alf_csv_field(r, i, &len);
+		const char *base = len > 0 ? name : "column";
+		size_t		base_len = len > 0 ? len : strlen("column");
+		AlfHdrEntry *e;
+
+		/* the first choice: the name itself, or "column N" */
+		if (len > 0)
+			memcpy(out, name, len + 1);
+		else
+			len = (size_t) sprintf(out, "column %d", i + 1);
+		e = alf_hdr_lookup(&t, out, len, 1);
+		if (e->taken)
+		{
+			/* a copy: the least free "base (k)", k counting on per base */
+			AlfHdrEntry *b = alf_hdr_lookup(&t, base, base_len, 1);
+			int			k = b->next_copy > 0 ? b->next_copy : 2;
+
+			memcpy(out, base, base_len);
+			for (;; k++)
+			{
+				len = base_len + (size_t) sprintf(out + base_len, " (%d)", k);
+				e = alf_hdr_lookup(&t, out, len, 1);
+				if (!e->taken)
+					break;
+			}
+			b->next_copy = k + 1;
+		}
+		e->taken = 1;
+		keys[i] = out;
+		out += len + 1;
+	}
+	free(t.slots);
+	if (ops)
+		*ops = t.ops;
+	*keys_out = keys;
+	return ALF_HDR_OK;
 }

@@ -43,4 +43,31 @@ extern long alf_csv_find_header(const char *buf, size_t len, const char *const *
  */
 extern int	alf_csv_record_is_footer(const AlfCsvReader *r);
 
+/* A header row larger than this is refused, never processed at length. */
+#define ALF_CSV_HEADER_MAX_COLUMNS	1000
+#define ALF_CSV_HEADER_MAX_BYTES	(64 * 1024)
+
+/* alf_csv_header_keys results */
+#define ALF_HDR_OK					0
+#define ALF_HDR_TOO_MANY_COLUMNS	(-1)
+#define ALF_HDR_TOO_LONG			(-2)
+#define ALF_HDR_NO_MEMORY			(-3)
+
+/*
+ * The keys (JSON member names) for the reader's current record, a header
+ * row: each cell as written; "column N" for an empty N-th cell; a key
+ * already taken gets " (k)" with the least k >= 2 that makes it unique
+ * ("column" is the base of an empty cell's copies).  Time and memory are
+ * linear in the header's size (a hash table of the keys and, per base
+ * name, the next k to try), so a row of thousands of equal names cannot
+ * stall a backend; and the row is refused above ALF_CSV_HEADER_MAX_COLUMNS
+ * cells or ALF_CSV_HEADER_MAX_BYTES bytes.
+ *
+ * On ALF_HDR_OK *keys_out is one malloc'd block (the array of the record's
+ * alf_csv_nfields pointers, then the strings) for the caller to free();
+ * otherwise *keys_out is NULL.  If ops is not NULL it receives the number
+ * of hash probes made (the unit tests check that it stays linear).
+ */
+extern int	alf_csv_header_keys(const AlfCsvReader *r, char ***keys_out, long *ops);
+
 #endif							/* ALF_CSV_HEADER_H */

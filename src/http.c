@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "storage/latch.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -40,6 +41,8 @@
 #define ALF_BACKOFF_BASE_MS	500L
 #define ALF_BACKOFF_MAX_MS	(30 * 1000L)
 #define ALF_MIN_RETRY_MS	250L
+#define ALF_SNIPPET_MAX		200		/* bytes of a body shown in a message */
+#define ALF_SNIPPET_SLACK	4096	/* scrubbed past the cut: a secret there */
 
 /* One attempt of one request, as curl sees it.  malloc'd: curl's side. */
 typedef struct AlfTransfer
@@ -56,6 +59,7 @@ typedef struct AlfTransfer
 	bool		out_of_memory;
 	bool		done;
 	CURLcode	result;
+	curl_off_t	pretransfer_us; /* 0: the request was never sent */
 	char		errbuf[CURL_ERROR_SIZE];
 } AlfTransfer;
 
@@ -90,6 +94,9 @@ struct AlfHttpClient
 
 static bool curl_ready = false;
 
+/* auditlog_fdw.allowed_hosts: "" (any host) or a list of host patterns */
+static char *alf_allowed_hosts = NULL;
+
 void
 alf_http_global_init(void)
 {
@@ -101,6 +108,166 @@ alf_http_global_init(void)
 					 errmsg("could not initialize the HTTP library")));
 		curl_ready = true;
 	}
+}
+
+/* ---- the host allow-list ---- */
+
+/*
+ * Each entry of a host list: a host name or address, or "*.suffix".
+ * Calls fn(entry, len, arg) until it returns true; returns whether one did.
+ */
+static bool
+alf_hosts_foreach(const char *list, bool (*fn) (const char *, size_t, void *), void *arg)
+{
+	const char *p = list;
+
+	while (*p)
+	{
+		const char *end;
+		size_t		len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		end = p;
+		while (*end && *end != ',')
+			end++;
+		len = end - p;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len > 0 && fn(p, len, arg))
+			return true;
+		p = end;
+	}
+	return false;
+}
+
+/* A malformed entry (sets *(const char **) arg to a copy of it). */
+static bool
+alf_host_entry_bad(const char *entry, size_t len, void *arg)
+{
+	size_t		i;
+	size_t		start = 0;
+
+	if (len >= 2 && entry[0] == '*' && entry[1] == '.')
+		start = 2;
+	for (i = start; i < len; i++)
+	{
+		char		c = entry[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+			break;
+	}
+	if (i < len || start == len)
+	{
+		*(char **) arg = pnstrdup(entry, len);
+		return true;
+	}
+	return false;
+}
+
+static bool
+alf_check_allowed_hosts(char **newval, void **extra, GucSource source)
+{
+	char	   *bad = NULL;
+
+	if (*newval && alf_hosts_foreach(*newval, alf_host_entry_bad, &bad))
+	{
+		GUC_check_errdetail("\"%s\" is not a host name, an address or \"*.\" followed by a domain.",
+							bad);
+		return false;
+	}
+	return true;
+}
+
+/* Does the entry match the host (lower case, no brackets)? */
+static bool
+alf_host_entry_matches(const char *entry, size_t len, void *arg)
+{
+	const char *host = (const char *) arg;
+	size_t		hlen = strlen(host);
+
+	if (len >= 2 && entry[0] == '[' && entry[len - 1] == ']')
+	{
+		entry++;
+		len -= 2;
+	}
+	if (len > 1 && entry[len - 1] == '.')
+		len--;
+	if (len >= 2 && entry[0] == '*' && entry[1] == '.')
+		/* "*.example.com": any name below example.com, not example.com */
+		return hlen > len - 1 && pg_strncasecmp(host + hlen - (len - 1), entry + 1, len - 1) == 0;
+	return hlen == len && pg_strncasecmp(host, entry, len) == 0;
+}
+
+/* The host of an absolute URL, lower case, without IPv6 brackets; or NULL. */
+static char *
+alf_url_host(const char *url)
+{
+	CURLU	   *u = curl_url();
+	char	   *host = NULL;
+	char	   *result = NULL;
+
+	if (u == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host != NULL)
+	{
+		size_t		len = strlen(host);
+		const char *h = host;
+
+		if (len >= 2 && h[0] == '[' && h[len - 1] == ']')
+		{
+			h++;
+			len -= 2;
+		}
+		if (len > 1 && h[len - 1] == '.')
+			len--;
+		result = pnstrdup(h, len);
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (result)
+	{
+		char	   *c;
+
+		for (c = result; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c += 'a' - 'A';
+	}
+	return result;
+}
+
+/* Refuse a URL whose host auditlog_fdw.allowed_hosts does not list. */
+static void
+alf_check_host_allowed(const AlfHttpRequest *req)
+{
+	char	   *host;
+
+	if (alf_allowed_hosts == NULL || alf_allowed_hosts[0] == '\0')
+		return;
+	host = alf_url_host(req->url);
+	if (host == NULL || !alf_hosts_foreach(alf_allowed_hosts, alf_host_entry_matches, host))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("host \"%s\" is not in auditlog_fdw.allowed_hosts",
+						host ? host : "(none)"),
+				 errdetail_internal("%s", req->display),
+				 errhint("A superuser can add the host to auditlog_fdw.allowed_hosts.")));
+}
+
+void
+alf_http_define_gucs(void)
+{
+	DefineCustomStringVariable("auditlog_fdw.allowed_hosts",
+							   "Hosts that auditlog_fdw may send requests to.",
+							   "Comma-separated host names or addresses; \"*.example.com\" "
+							   "allows every name below example.com.  Empty allows any host.",
+							   &alf_allowed_hosts,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   alf_check_allowed_hosts, NULL, NULL);
 }
 
 /* ---- curl callbacks: no palloc, no ereport ---- */
@@ -326,6 +493,7 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	ListCell   *lc;
 	int			slot;
 	char	   *accept;
+	long		timeout_ms;
 
 	for (slot = 0; slot < ALF_MAX_TRANSFERS; slot++)
 		if (client->active[slot] == NULL)
@@ -385,10 +553,17 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");	/* all curl decodes */
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-					 (long) (req->timeout_ms > 0 ? req->timeout_ms : client->cfg.timeout_ms));
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-					 (long) Min(client->cfg.timeout_ms, 10000));
+	timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : client->cfg.timeout_ms;
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Min(timeout_ms, 10000L));
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/*
+	 * Removing a handle whose name lookup is still running would otherwise
+	 * join the resolver thread, i.e. wait for getaddrinfo (which knows no
+	 * timeout) deaf to cancel; with this the thread is left to finish alone.
+	 */
+	curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+#endif
 	/* TLS verification is never optional */
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -453,6 +628,8 @@ alf_collect_done(AlfHttpClient *client)
 
 			xfer->done = true;
 			xfer->result = msg->data.result;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRETRANSFER_TIME_T,
+							  &xfer->pretransfer_us);
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &conns);
 			client->stats.connections += conns;
 		}
@@ -461,8 +638,10 @@ alf_collect_done(AlfHttpClient *client)
 
 /*
  * Wait up to max_wait_ms (0: just poll) for curl's sockets or timer, or for
- * the latch.  Interrupts are checked only after the wait event set is freed,
- * so a cancel never leaks its epoll descriptor.
+ * the latch.  The wait event set holds an epoll descriptor that only
+ * FreeWaitEventSet releases, so it is freed on every path (PG_FINALLY: an
+ * error adding a socket or waiting would otherwise leak it), and
+ * interrupts are checked only after it is gone.
  */
 static void
 alf_drive(AlfHttpClient *client, long max_wait_ms)
@@ -487,22 +666,29 @@ alf_drive(AlfHttpClient *client, long max_wait_ms)
 	if (timeout > 0)
 	{
 		set = alf_create_wait_event_set(client->nsockets + 2);
-		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-		for (i = 0; i < client->nsockets; i++)
+		PG_TRY();
 		{
-			uint32		events = 0;
+			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+			for (i = 0; i < client->nsockets; i++)
+			{
+				uint32		events = 0;
 
-			if (client->sockets[i].what & CURL_POLL_IN)
-				events |= WL_SOCKET_READABLE;
-			if (client->sockets[i].what & CURL_POLL_OUT)
-				events |= WL_SOCKET_WRITEABLE;
-			if (events)
-				AddWaitEventToSet(set, events, client->sockets[i].fd, NULL, NULL);
+				if (client->sockets[i].what & CURL_POLL_IN)
+					events |= WL_SOCKET_READABLE;
+				if (client->sockets[i].what & CURL_POLL_OUT)
+					events |= WL_SOCKET_WRITEABLE;
+				if (events)
+					AddWaitEventToSet(set, events, client->sockets[i].fd, NULL, NULL);
+			}
+			nevents = WaitEventSetWait(set, timeout, occurred, lengthof(occurred),
+									   PG_WAIT_EXTENSION);
 		}
-		nevents = WaitEventSetWait(set, timeout, occurred, lengthof(occurred),
-								   PG_WAIT_EXTENSION);
-		FreeWaitEventSet(set);
+		PG_FINALLY();
+		{
+			FreeWaitEventSet(set);
+		}
+		PG_END_TRY();
 
 		for (i = 0; i < nevents; i++)
 		{
@@ -574,7 +760,7 @@ alf_free_malloced(void *arg)
 
 /* Turn a finished attempt into a palloc'd response; takes over the body. */
 static AlfHttpResponse *
-alf_make_response(AlfHttpPending *pending)
+alf_make_response(AlfHttpClient *client, AlfHttpPending *pending)
 {
 	AlfTransfer *xfer = pending->xfer;
 	AlfHttpResponse *resp = palloc0(sizeof(AlfHttpResponse));
@@ -600,6 +786,8 @@ alf_make_response(AlfHttpPending *pending)
 
 	resp->attempts = pending->attempts;
 	resp->display = pstrdup(pending->req.display);
+	resp->scrub = client->cfg.scrub;
+	resp->scrub_arg = client->cfg.scrub_arg;
 
 	if (xfer->head)
 	{
@@ -649,27 +837,40 @@ alf_http_header(const AlfHttpResponse *resp, const char *name)
 	return NULL;
 }
 
-/* A short, printable, valid-UTF-8 excerpt of a body, for DETAIL lines. */
+/*
+ * A short, printable, valid-UTF-8 excerpt of a body, for DETAIL lines.
+ * Scrubbed before it is cut, over a window past the cut, so that a secret
+ * straddling the cut cannot leave a recognisable part behind.
+ */
 char *
 alf_http_body_snippet(const AlfHttpResponse *resp, int maxlen)
 {
+	int			window;
+	int			valid;
+	int			full;
 	int			len;
-	char	   *out;
-	int			i;
+	char	   *text;
+	char	   *c;
 
 	if (resp->body == NULL || resp->body_len == 0)
 		return pstrdup("(empty body)");
-	len = (int) Min(resp->body_len, (size_t) maxlen);
-	len = pg_encoding_mbcliplen(PG_UTF8, resp->body, len, len);
-	out = pnstrdup(resp->body, len);
-	for (i = 0; i < len; i++)
-		if ((unsigned char) out[i] < 0x20)
-			out[i] = ' ';
-	if (pg_encoding_verifymbstr(PG_UTF8, out, len) != len)
+	maxlen = Max(Min(maxlen, ALF_SNIPPET_MAX), 1);
+	window = (int) Min(resp->body_len, (size_t) (maxlen + ALF_SNIPPET_SLACK));
+	valid = pg_encoding_verifymbstr(PG_UTF8, resp->body, window);
+	/* only a character cut at the window's end may be incomplete */
+	if (valid < window && ((size_t) window == resp->body_len || window - valid >= 4))
 		return pstrdup("(body is not valid UTF-8)");
-	if ((size_t) len < resp->body_len)
-		return psprintf("%s...", out);
-	return out;
+	text = pnstrdup(resp->body, valid);
+	if (resp->scrub)
+		text = resp->scrub(resp->scrub_arg, text);
+	for (c = text; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	full = (int) strlen(text);
+	len = full > maxlen ? pg_encoding_mbcliplen(PG_UTF8, text, full, maxlen) : full;
+	if (len < full || (size_t) valid < resp->body_len)
+		return psprintf("%.*s...", len, text);
+	return text;
 }
 
 /* Milliseconds a Retry-After value asks for, or -1 if absent/unreadable. */
@@ -727,6 +928,34 @@ alf_backoff_ms(int attempt)
 	return (long) jittered;
 }
 
+/* Curl errors that prove no byte of the request reached the vendor. */
+static bool
+alf_request_never_sent(const AlfTransfer *xfer)
+{
+	switch (xfer->result)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_SSL_CONNECT_ERROR:
+			return true;
+		case CURLE_OPERATION_TIMEDOUT:
+			/* timed out before the transfer started: while connecting */
+			return xfer->pretransfer_us == 0;
+		default:
+			return false;
+	}
+}
+
+/* May the vendor see this request twice?  GET and the like, or a POST so marked. */
+static bool
+alf_request_idempotent(const AlfHttpRequest *req)
+{
+	return req->safe_to_repeat ||
+		strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
+		strcmp(req->method, "PUT") == 0 || strcmp(req->method, "DELETE") == 0;
+}
+
 static bool
 alf_retryable_curl_error(CURLcode rc)
 {
@@ -770,6 +999,7 @@ alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req)
 				 errdetail_internal("%s", pending->req.display),
 				 errhint("Only https:// URLs, or http:// on a loopback host, are allowed.")));
 
+	alf_check_host_allowed(&pending->req);
 	alf_start_attempt(client, pending);
 	return pending;
 }
@@ -782,6 +1012,7 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 		AlfTransfer *xfer = pending->xfer;
 		AlfHttpResponse *resp = NULL;
 		bool		retry = false;
+		bool		refused = false;	/* the vendor declined to act on it */
 		long		delay = -1;
 		char	   *why = NULL;
 
@@ -806,11 +1037,12 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 						 errdetail_internal("%s: %s", pending->req.display, why),
 						 errhint("Check the server's base_url, ca_file and proxy options.")));
 			retry = true;
+			refused = alf_request_never_sent(xfer);
 		}
 		else
 		{
 			client->stats.bytes += xfer->body_len;
-			resp = alf_make_response(pending);
+			resp = alf_make_response(client, pending);
 			if (resp->status == 429 || resp->status >= 500 ||
 				(client->cfg.is_throttled && client->cfg.is_throttled(resp)))
 			{
@@ -818,6 +1050,8 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 
 				retry = true;
 				delay = alf_response_retry_ms(resp);
+				refused = resp->status == 429 || (resp->status == 503 && delay >= 0) ||
+					(client->cfg.is_throttled && client->cfg.is_throttled(resp));
 				why = psprintf("HTTP %ld: %s", resp->status,
 							   msg ? msg : alf_http_body_snippet(resp, 200));
 				if (client->cfg.scrub)
@@ -832,6 +1066,19 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 			MemoryContextDelete(pending->cxt);
 			return resp;
 		}
+
+		if (!refused && !pending->req.no_retry && !alf_request_idempotent(&pending->req))
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 resp ?
+					 errmsg("%s failed a request that is not safe to repeat",
+							client->cfg.vendor_name) :
+					 errmsg("lost the connection to %s during a request that is not safe to repeat",
+							client->cfg.vendor_name),
+					 errdetail_internal("%s: %s", pending->req.display, why),
+					 errhint("%s may have acted on the request (a session, a token or a job); "
+							 "it is not sent twice.  Run the query again later.",
+							 client->cfg.vendor_name)));
 
 		if (pending->req.no_retry || pending->attempts > client->cfg.max_retries)
 		{

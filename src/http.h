@@ -46,6 +46,8 @@ typedef struct AlfHttpRequest
 	size_t		body_len;
 	const char *accept;			/* Accept header, default application/json */
 	bool		no_retry;		/* do not retry (e.g. a logout) */
+	bool		safe_to_repeat; /* a POST the vendor flow knows may be sent
+								 * twice (GET, HEAD, PUT, DELETE always may) */
 	int			timeout_ms;		/* 0: the client's */
 } AlfHttpRequest;
 
@@ -60,6 +62,9 @@ typedef struct AlfHttpResponse
 	List	   *headers;		/* of char *: every "Name: value" line */
 	int			attempts;		/* how many tries it took */
 	const char *display;		/* request description */
+	/* the client's scrubber, so that body snippets never show a secret */
+	char	   *(*scrub) (const void *arg, const char *text);
+	const void *scrub_arg;
 } AlfHttpResponse;
 
 typedef struct AlfHttpClient AlfHttpClient;
@@ -74,6 +79,7 @@ typedef struct AlfHttpStats
 } AlfHttpStats;
 
 extern void alf_http_global_init(void);
+extern void alf_http_define_gucs(void);
 extern AlfHttpClient *alf_http_client_create(const AlfHttpConfig *config);
 
 /*
@@ -81,6 +87,16 @@ extern AlfHttpClient *alf_http_client_create(const AlfHttpConfig *config);
  * backoff (Retry-After honoured).  Returns the response for any other
  * status; raises 08006 when retries run out, 57014 on cancel.  The request
  * is copied, so the caller's strings may go away after the call.
+ *
+ * A request that is not idempotent (a POST, unless safe_to_repeat) is
+ * repeated only when it provably never reached the vendor (no connection,
+ * name or TLS failure, or a timeout before sending) or when the vendor
+ * refused it (429, the vendor's own throttle answer, 503 with Retry-After);
+ * after a timeout, a reset or a 5xx once sent it raises 08006 at once, as
+ * the vendor may have acted on it (a session, a token, a report job).
+ *
+ * Before connecting, the URL's host is checked against the GUC
+ * auditlog_fdw.allowed_hosts (42501 if it is not listed).
  */
 extern AlfHttpResponse *alf_http_execute(AlfHttpClient *client, const AlfHttpRequest *req);
 
@@ -97,6 +113,11 @@ extern void alf_http_sleep(long ms);
 extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
 extern char *alf_url_encode(const char *s);
 extern const char *alf_http_header(const AlfHttpResponse *resp, const char *name);
+/*
+ * At most min(maxlen, 200) bytes of the body for a DETAIL line: valid
+ * UTF-8, control characters blanked, secrets scrubbed (before cutting, so
+ * no part of a secret survives).
+ */
 extern char *alf_http_body_snippet(const AlfHttpResponse *resp, int maxlen);
 
 #endif							/* ALF_HTTP_H */

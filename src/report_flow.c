@@ -512,40 +512,59 @@ alf_is_valid_utf8(const char *s, size_t len)
 	return pg_encoding_verifymbstr(PG_UTF8, s, (int) len) == (int) len;
 }
 
-/* Keys for the header's names: unique, non-empty, valid UTF-8. */
+/*
+ * Keys for the header's names: unique, non-empty, valid UTF-8; made by
+ * csv_header.c in linear time, and a header above its size cap is an error.
+ */
 static void
 alf_report_header(AlfReportFlow *flow, AlfReportFile *file, AlfCsvReader *r)
 {
+	char	  **keys;
+	int			rc;
 	int			i;
 
 	file->ncols = alf_csv_nfields(r);
-	file->keys = palloc(sizeof(char *) * file->ncols);
-	file->time_col = -1;
 	for (i = 0; i < file->ncols; i++)
 	{
 		size_t		len;
 		const char *name = alf_csv_field(r, i, &len);
-		char		norm[ALF_REPORT_NAME_MAX];
-		char	   *key;
-		int			j;
-		int			copy = 1;
 
 		if (!alf_is_valid_utf8(name, len))
 			alf_report_csv_error(flow, file, 1, "the header is not valid UTF-8");
-		key = len > 0 ? pstrdup(name) : psprintf("column %d", i + 1);
-		for (j = 0; j < i; j++)
-			if (strcmp(file->keys[j], key) == 0)
-			{
-				key = psprintf("%s (%d)", len > 0 ? name : "column", ++copy);
-				j = -1;			/* compare the new key with all again */
-			}
-		file->keys[i] = key;
-
-		alf_normalize_name(name, norm, sizeof(norm));
-		for (j = 0; file->time_col < 0 && flow->time_names[j]; j++)
-			if (norm[0] && strcmp(norm, flow->time_names[j]) == 0)
-				file->time_col = i;
 	}
+	rc = alf_csv_header_keys(r, &keys, NULL);
+	if (rc == ALF_HDR_NO_MEMORY)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (rc == ALF_HDR_TOO_MANY_COLUMNS)
+		alf_report_csv_error(flow, file, 1,
+							 psprintf("the header has %d columns, more than the %d allowed",
+									  file->ncols, ALF_CSV_HEADER_MAX_COLUMNS));
+	if (rc != ALF_HDR_OK)
+		alf_report_csv_error(flow, file, 1,
+							 psprintf("the header is longer than %d bytes",
+									  ALF_CSV_HEADER_MAX_BYTES));
+
+	PG_TRY();
+	{
+		file->keys = palloc(sizeof(char *) * Max(file->ncols, 1));
+		file->time_col = -1;
+		for (i = 0; i < file->ncols; i++)
+		{
+			char		norm[ALF_REPORT_NAME_MAX];
+			int			j;
+
+			file->keys[i] = pstrdup(keys[i]);
+			alf_normalize_name(alf_csv_field(r, i, NULL), norm, sizeof(norm));
+			for (j = 0; file->time_col < 0 && flow->time_names[j]; j++)
+				if (norm[0] && strcmp(norm, flow->time_names[j]) == 0)
+					file->time_col = i;
+		}
+	}
+	PG_FINALLY();
+	{
+		free(keys);
+	}
+	PG_END_TRY();
 }
 
 /*

@@ -15,6 +15,17 @@
 #include "http.h"
 #include "timeparse.h"
 
+/*
+ * The range of bounds a request can carry: from the Unix epoch (nothing
+ * is older) to the start of year 9999 (ISO 8601 has four year digits, and
+ * a bound is widened by at most a day before it is written); 5373120 is
+ * the Julian day of 9999-01-01.
+ */
+#define ALF_MIN_BOUND \
+	((TimestampTz) (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+#define ALF_MAX_BOUND \
+	((TimestampTz) (INT64CONST(5373120) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+
 void
 alf_spec_init(AlfRequestSpec *spec, const char *method)
 {
@@ -147,19 +158,31 @@ alf_time_widened(const AlfScanRequest *req, bool upper, AlfTimeFormat fmt, int64
 	return alf_epoch_usec_to_timestamptz(usec);
 }
 
+/*
+ * A time as a request parameter.  Every bound that reaches here has been
+ * through alf_clamp_time_bounds; a value the format cannot write is still
+ * refused (never printed from a buffer the formatter did not fill).
+ */
 char *
 alf_format_time(TimestampTz t, AlfTimeFormat fmt)
 {
-	int64		usec = alf_timestamptz_to_epoch_usec(t);
+	int64		usec;
 	char		buf[64];
+	int			len = -1;
 
+	if (TIMESTAMP_NOT_FINITE(t) || t < ALF_MIN_BOUND || t > ALF_MAX_BOUND + USECS_PER_DAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("time bound %s is out of the range a vendor request can express",
+						timestamptz_to_str(t))));
+	usec = alf_timestamptz_to_epoch_usec(t);
 	switch (fmt)
 	{
 		case ALF_TIME_ISO_SECONDS:
-			alf_format_iso_utc(usec, 0, buf, sizeof(buf));
-			return pstrdup(buf);
 		case ALF_TIME_ISO_MILLIS:
-			alf_format_iso_utc(usec, 3, buf, sizeof(buf));
+			len = alf_format_iso_utc(usec, fmt == ALF_TIME_ISO_MILLIS ? 3 : 0, buf, sizeof(buf));
+			if (len < 0)
+				elog(ERROR, "could not format time bound %s", timestamptz_to_str(t));
 			return pstrdup(buf);
 		case ALF_TIME_EPOCH_MS:
 			return psprintf(INT64_FORMAT, alf_floor_div(usec, 1000));
@@ -179,4 +202,53 @@ alf_time_param(const AlfScanRequest *req, bool upper, AlfTimeFormat fmt, int64 w
 	if (req->explain_only && !b->from_query && upper)
 		return pstrdup("(scan start)");
 	return alf_format_time(alf_time_widened(req, upper, fmt, widen_usec), fmt);
+}
+
+/*
+ * Bounds no vendor format can write (infinity, year 10000 and later), or
+ * that leave nothing to ask for, become what they mean for the scan:
+ *   upper infinity or after ALF_MAX_BOUND  -> the open upper bound (now)
+ *   lower -infinity                        -> the open lower bound
+ *   lower after ALF_MAX_BOUND, upper before 1970 -> an empty range
+ * A finite lower bound before 1970 stays: the pinned range and the
+ * formatters already start at the epoch (or the vendor's retention).
+ * Bounds known only at run time (EXPLAIN's expressions) are left alone.
+ * Returns false when the range is empty; in EXPLAIN both bounds then say
+ * so, as no request will be sent.
+ */
+bool
+alf_clamp_time_bounds(const AlfVendor *vendor, AlfScanRequest *req)
+{
+	AlfTimeBound *lo = &req->lower;
+	AlfTimeBound *hi = &req->upper;
+	bool		lo_known = lo->from_query && lo->display == NULL;
+	bool		hi_known = hi->from_query && hi->display == NULL;
+	bool		empty = (lo_known && lo->value > ALF_MAX_BOUND) ||
+		(hi_known && hi->value < ALF_MIN_BOUND);
+
+	if (empty)
+	{
+		lo->value = hi->value = ALF_MIN_BOUND;	/* keeps arithmetic on them sane */
+		lo->inclusive = hi->inclusive = true;
+		if (req->explain_only)
+			lo->display = hi->display = "(empty range: no request)";
+		return false;
+	}
+	if (lo_known && lo->value == DT_NOBEGIN)
+	{
+		lo->from_query = false;
+		lo->value = ALF_MIN_BOUND;
+		lo->inclusive = true;
+		if (req->explain_only && vendor->retention_days > 0)
+			lo->display = psprintf("(scan start - %d days)", vendor->retention_days);
+	}
+	if (hi_known && hi->value > ALF_MAX_BOUND)
+	{
+		hi->from_query = false;
+		hi->value = DT_NOEND;	/* pinned to the scan start when it runs */
+		hi->inclusive = true;
+		if (req->explain_only)
+			hi->display = "(scan start)";
+	}
+	return true;
 }

@@ -273,6 +273,8 @@ alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanP
 	foreach(lc, req->filters)
 		if (((AlfColumnFilter *) lfirst(lc))->nvalues == 0)
 			*empty = true;
+	if (!alf_clamp_time_bounds(vendor, req))
+		*empty = true;
 	alf_pin_range(vendor, req, now, empty);
 	return req;
 }
@@ -363,5 +365,6 @@ alf_build_explain_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPl
 		req->lower.value = ALF_UNIX_EPOCH_TS;
 		req->lower.inclusive = true;
 	}
+	(void) alf_clamp_time_bounds(vendor, req);
 	return req;
 }

@@ -271,6 +271,8 @@ extern char *alf_time_param(const AlfScanRequest *req, bool upper,
 extern TimestampTz alf_time_widened(const AlfScanRequest *req, bool upper,
 									AlfTimeFormat fmt, int64 widen_usec);
 extern char *alf_format_time(TimestampTz t, AlfTimeFormat fmt);
+/* (core) bounds no format can write: open, or an empty range (false) */
+extern bool alf_clamp_time_bounds(const AlfVendor *vendor, AlfScanRequest *req);
 
 /* in vscan.c: services for running vendor flows */
 extern const char *alf_credential(const AlfVendorScan *vs, const char *name);

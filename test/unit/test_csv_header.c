@@ -5,6 +5,8 @@
 #include "csv_header.h"
 #include "unit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* normalised names, as a vendor catalogue gives them */
@@ -108,10 +110,135 @@ test_footer(void)
 	UNIT_CHECK_INT(footer(",,\n"), 0);
 }
 
+/*
+ * The keys of text's first record joined by '|', into out; returns the
+ * alf_csv_header_keys result.  *ops gets its probe count.
+ */
+static int
+header_keys(const char *text, size_t len, char *out, size_t outlen, long *ops)
+{
+	AlfCsvReader *r = alf_csv_open(text, len);
+	char	  **keys = NULL;
+	int			rc;
+	int			i;
+
+	UNIT_CHECK_INT(alf_csv_next(r), 1);
+	rc = alf_csv_header_keys(r, &keys, ops);
+	out[0] = '\0';
+	if (rc == ALF_HDR_OK)
+	{
+		size_t		used = 0;
+
+		for (i = 0; i < alf_csv_nfields(r); i++)
+			used += (size_t) snprintf(out + used, outlen - used, "%s%s", i ? "|" : "", keys[i]);
+		free(keys);
+	}
+	else
+		UNIT_CHECK(keys == NULL);
+	alf_csv_close(r);
+	return rc;
+}
+
+static const char *
+keys_of(const char *text)
+{
+	static char out[4096];
+
+	UNIT_CHECK_INT(header_keys(text, strlen(text), out, sizeof(out), NULL), ALF_HDR_OK);
+	return out;
+}
+
+/* A header of n cells "a" (or a given prefix), as a malloc'd string. */
+static char *
+repeated_header(int n, const char *cell)
+{
+	size_t		cl = strlen(cell);
+	char	   *text = malloc((size_t) n * (cl + 1) + 16);
+	size_t		pos = 0;
+	int			i;
+
+	pos += (size_t) sprintf(text, "Time,User");
+	for (i = 0; i < n - 2; i++)
+	{
+		text[pos++] = ',';
+		memcpy(text + pos, cell, cl);
+		pos += cl;
+	}
+	text[pos++] = '\n';
+	text[pos] = '\0';
+	return text;
+}
+
+static void
+test_header_keys(void)
+{
+	static char out[200000];
+	char	   *text;
+	long		ops;
+	int			n;
+
+	UNIT_CHECK_STR(keys_of("Time,Action,Result\n"), "Time|Action|Result");
+	/* copies get " (k)", the least k not taken, whatever came first */
+	UNIT_CHECK_STR(keys_of("a,a,a\n"), "a|a (2)|a (3)");
+	UNIT_CHECK_STR(keys_of("a,a (2),a,a\n"), "a|a (2)|a (3)|a (4)");
+	UNIT_CHECK_STR(keys_of("a,a,a (2),a\n"), "a|a (2)|a (2) (2)|a (3)");
+	UNIT_CHECK_STR(keys_of("a (3),a,a,a\n"), "a (3)|a|a (2)|a (4)");
+	/* empty cells: "column N", their copies "column (k)" */
+	UNIT_CHECK_STR(keys_of("x,,y,\n"), "x|column 2|y|column 4");
+	UNIT_CHECK_STR(keys_of("column 2,,\n"), "column 2|column (2)|column 3");
+	/* case and spacing make different keys (only matching ignores them) */
+	UNIT_CHECK_STR(keys_of("Time,time,TIME\n"), "Time|time|TIME");
+
+	/* 1000 equal names (the cap): linear, about two probes per cell */
+	text = repeated_header(ALF_CSV_HEADER_MAX_COLUMNS, "a");
+	UNIT_CHECK_INT(header_keys(text, strlen(text), out, sizeof(out), &ops), ALF_HDR_OK);
+	UNIT_CHECK(ops < 10L * ALF_CSV_HEADER_MAX_COLUMNS);
+	UNIT_CHECK(strstr(out, "|a (998)") != NULL && strstr(out, "a (999)") == NULL);
+	free(text);
+	/* names that are also copies' keys still cost a bounded number */
+	{
+		size_t		pos = 0;
+		int			i;
+
+		text = malloc(64 * 1000);
+		for (i = 0; i < 499; i++)
+			pos += (size_t) sprintf(text + pos, "a (%d),", i + 2);
+		for (i = 0; i < 500; i++)
+			pos += (size_t) sprintf(text + pos, "a,");
+		text[pos - 1] = '\n';
+		text[pos] = '\0';
+		UNIT_CHECK_INT(header_keys(text, pos, out, sizeof(out), &ops), ALF_HDR_OK);
+		UNIT_CHECK(ops < 20L * 1000);
+		UNIT_CHECK(strstr(out, "|a (999)") != NULL && strstr(out, "a (1000)") == NULL);
+		free(text);
+	}
+
+	/* over the cap: a clear refusal, no work */
+	for (n = ALF_CSV_HEADER_MAX_COLUMNS + 1; n <= 4000; n += 2999)
+	{
+		text = repeated_header(n, "a");
+		UNIT_CHECK_INT(header_keys(text, strlen(text), out, sizeof(out), &ops),
+					   ALF_HDR_TOO_MANY_COLUMNS);
+		UNIT_CHECK_INT(ops, 0);
+		free(text);
+	}
+	/* 100 cells of 1 kB: 100 kB, over the byte cap */
+	{
+		char		cell[1025];
+
+		memset(cell, 'x', 1024);
+		cell[1024] = '\0';
+		text = repeated_header(100, cell);
+		UNIT_CHECK_INT(header_keys(text, strlen(text), out, sizeof(out), NULL), ALF_HDR_TOO_LONG);
+		free(text);
+	}
+}
+
 int
 main(void)
 {
 	test_find_header();
 	test_footer();
+	test_header_keys();
 	return UNIT_FINISH("test_csv_header");
 }
