@@ -76,7 +76,15 @@ alf_record_label(const AlfVendor *vendor, json_t *record)
 		}
 	}
 	if (json_is_string(v))
-		return psprintf("%s %.64s", by_id ? "id" : "time", json_string_value(v));
+	{
+		char	   *text = pnstrdup(json_string_value(v),
+									pg_encoding_mbcliplen(PG_UTF8, json_string_value(v),
+														  (int) json_string_length(v), 64));
+		int			replaced;
+
+		return psprintf("%s %s", by_id ? "id" : "time",
+						alf_vendor_text_to_server(text, strlen(text), &replaced));
+	}
 	if (json_is_integer(v))
 		return psprintf("%s %lld", by_id ? "id" : "time", (long long) json_integer_value(v));
 	return pstrdup("without id or time");

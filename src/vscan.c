@@ -248,10 +248,13 @@ alf_tidy_vendor_text(const char *text, int max)
 	for (c = result; *c; c++)
 		if ((unsigned char) *c < 0x20 || *c == 0x7F)
 			*c = ' ';
-	if (len <= (size_t) max)
-		return result;
-	cut = pg_encoding_mbcliplen(PG_UTF8, result, (int) len, max);
-	return psprintf("%.*s...", cut, result);
+	if (len > (size_t) max)
+	{
+		cut = pg_encoding_mbcliplen(PG_UTF8, result, (int) len, max);
+		result = psprintf("%.*s...", cut, result);
+	}
+	/* messages are in the database encoding */
+	return alf_vendor_text_to_server(result, strlen(result), &cut);
 }
 
 /*

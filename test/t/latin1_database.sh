@@ -15,7 +15,7 @@ setup="
 CREATE EXTENSION IF NOT EXISTS auditlog_fdw;
 CREATE SERVER enc_zd FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url '$url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER enc_zd OPTIONS (email 'admin@example.com', api_token 'zd-test-token');
-CREATE FOREIGN TABLE enc_zd (id bigint, actor_name text, source_label text, change_description text, raw jsonb) SERVER enc_zd;"
+CREATE FOREIGN TABLE enc_zd (id bigint, actor_name text, action text, source_label text, change_description text, raw jsonb) SERVER enc_zd;"
 query="COPY (SELECT id, actor_name, source_label, change_description, raw->>'actor_name' FROM enc_zd ORDER BY id) TO STDOUT"
 
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE alf_utf8ref ENCODING 'UTF8' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" \
