@@ -52,6 +52,7 @@ ALTER SERVER sec_zia OPTIONS (SET token_url 'https://acme.zslogin.net/oauth2/v1/
 ALTER SERVER sec_own OWNER TO alf_tenant;
 SET ROLE alf_tenant;
 ALTER SERVER sec_own OPTIONS (SET timeout_ms '2000');
+-- (dropping it, back to Zoho's default accounts server, is allowed)
 ALTER SERVER sec_own OPTIONS (DROP accounts_url);
 RESET ROLE;
 DROP SERVER sec_own, sec_zia, sec_zoho CASCADE;
@@ -96,6 +97,11 @@ SELECT sec_try('SELECT * FROM sec_zoho_audit');
 ALTER USER MAPPING FOR CURRENT_USER SERVER sec_zoho
   OPTIONS (SET client_secret 'zoho-test-secret', SET refresh_token 'Revoked Refresh/ü+7');
 SELECT sec_try('SELECT * FROM sec_zoho_audit');
+-- uncaught, so that the server log gets the error with its DETAIL too
+\set VERBOSITY terse
+SELECT * FROM sec_zoho_audit;
+SELECT * FROM sec_zd_audit;
+\set VERBOSITY default
 RESET log_min_messages;
 SELECT emu_reset('zoho_mail');
 SELECT emu_reset('zendesk');
