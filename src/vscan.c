@@ -234,10 +234,11 @@ alf_secret_forms(const char *secret)
 /*
  * Vendor text made safe for a message: control characters (a forged log
  * line) become spaces, invalid UTF-8 is replaced, and the text is cut at
- * max bytes.
+ * max bytes; with to_server, converted to the database encoding (do that
+ * once, on the whole message).
  */
 static char *
-alf_tidy_vendor_text(const char *text, int max)
+alf_tidy_vendor_text(const char *text, int max, bool to_server)
 {
 	size_t		len = strlen(text);
 	char	   *result;
@@ -254,7 +255,7 @@ alf_tidy_vendor_text(const char *text, int max)
 		result = psprintf("%.*s...", cut, result);
 	}
 	/* messages are in the database encoding */
-	return alf_vendor_text_to_server(result, strlen(result), &cut);
+	return to_server ? alf_vendor_text_to_server(result, strlen(result), &cut) : result;
 }
 
 /*
@@ -262,7 +263,7 @@ alf_tidy_vendor_text(const char *text, int max)
  * then tidied and cut at max bytes.
  */
 static char *
-alf_scrub_max(const AlfVendorScan *vs, const char *text, int max)
+alf_scrub_max(const AlfVendorScan *vs, const char *text, int max, bool to_server)
 {
 	char	   *result = pstrdup(text);
 	List	   *secrets = NIL;
@@ -279,20 +280,20 @@ alf_scrub_max(const AlfVendorScan *vs, const char *text, int max)
 		foreach(lc2, forms)
 			result = alf_scrub_one(result, (const char *) lfirst(lc2));
 	}
-	return alf_tidy_vendor_text(result, max);
+	return alf_tidy_vendor_text(result, max, to_server);
 }
 
 static char *
 alf_scrub(const AlfVendorScan *vs, const char *text)
 {
-	return alf_scrub_max(vs, text, ALF_DETAIL_MAX);
+	return alf_scrub_max(vs, text, ALF_DETAIL_MAX, true);
 }
 
-/* A vendor's own message, scrubbed and cut for DETAIL. */
+/* A vendor's own message, scrubbed and cut, to go into alf_scrub's text. */
 static char *
 alf_scrub_message(const AlfVendorScan *vs, const char *msg)
 {
-	return alf_scrub_max(vs, msg, ALF_VENDOR_TEXT_MAX);
+	return alf_scrub_max(vs, msg, ALF_VENDOR_TEXT_MAX, false);
 }
 
 /*
