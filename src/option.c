@@ -223,11 +223,32 @@ alf_choices_text(const char *const *choices)
 	return buf.data;
 }
 
+/*
+ * No option value may hold a control character: a CR/LF in a credential
+ * would add HTTP headers, and none has a use in a URL, name or number.  The
+ * value is not echoed, as it may be a secret.
+ */
+static void
+alf_check_no_control(const char *name, const char *value)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) value; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for option \"%s\"", name),
+					 errdetail("The value contains a control character (character code %d at byte %d).",
+							   *p, (int) (p - (const unsigned char *) value) + 1),
+					 errhint("Remove line breaks, tabs and other control characters from the value.")));
+}
+
 static void
 alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
 {
 	const char *value = defGetString(d);
 
+	alf_check_no_control(def->name, value);
 	if (ddl && def->superuser_only && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -281,6 +302,7 @@ alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
 				break;
 			}
 		case ALF_OPTKIND_URL:
+		case ALF_OPTKIND_CREDENTIAL_URL:
 			alf_check_url(def->name, value, ddl);
 			break;
 		case ALF_OPTKIND_TIMEZONE:
@@ -309,6 +331,88 @@ alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
 }
 
 /*
+ * Raise HV00D for an option not valid in where: say where it belongs if it
+ * is valid elsewhere, else list the valid ones.
+ */
+static void
+alf_report_misplaced(const char *name, int where)
+{
+	bool		vendor_only;
+	const AlfOptionDef *server = alf_find_option(name, ALF_WHERE_SERVER, NULL, &vendor_only);
+	const AlfOptionDef *user = alf_find_option(name, ALF_WHERE_USER, NULL, &vendor_only);
+
+	if (server && server->kind == ALF_OPTKIND_CREDENTIAL_URL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", name),
+				 errdetail("Option \"%s\" decides where credentials are sent.", name),
+				 errhint("Set it on the foreign server.")));
+	if (server || user)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid option \"%s\"", name),
+				 errhint("Set it %s.", server ? "on the foreign server" : "in the user mapping")));
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 errhint("Valid options in this context are: %s.",
+					 alf_valid_option_names(where, NULL))));
+}
+
+/* The host[:port] part of an http(s) URL, lower-cased. */
+static char *
+alf_url_authority(const char *url)
+{
+	const char *p = strstr(url, "://");
+	char	   *auth;
+	char	   *c;
+
+	p = p ? p + 3 : url;
+	auth = pnstrdup(p, strcspn(p, "/?#"));
+	for (c = auth; *c; c++)
+		*c = pg_tolower((unsigned char) *c);
+	return auth;
+}
+
+/*
+ * A credential URL (token endpoint) receives client secrets and refresh
+ * tokens, so only a superuser may point it at another host than base_url.
+ * The validator sees the statement's whole resulting option list, so an
+ * ALTER SERVER that moves base_url away is caught here too.
+ */
+static void
+alf_check_credential_urls(List *options, const AlfVendor *vendor)
+{
+	ListCell   *lc;
+	DefElem    *base = NULL;
+
+	if (vendor == NULL || superuser())
+		return;
+	foreach(lc, options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "base_url") == 0)
+			base = (DefElem *) lfirst(lc);
+	foreach(lc, options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+		bool		vendor_only;
+		const AlfOptionDef *def = alf_find_option(d->defname, ALF_WHERE_SERVER, vendor,
+												  &vendor_only);
+
+		if (def == NULL || def->kind != ALF_OPTKIND_CREDENTIAL_URL)
+			continue;
+		if (base == NULL ||
+			strcmp(alf_url_authority(defGetString(d)), alf_url_authority(defGetString(base))) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only a superuser may set option \"%s\" to a host other than that of base_url",
+							d->defname),
+					 errdetail("Credentials of the user mappings are sent to \"%s\".", d->defname),
+					 errhint("Ask a superuser to set \"%s\" and base_url, or use the host of base_url.",
+							 d->defname)));
+	}
+}
+
+/*
  * Validate options for one catalog.  vendor is NULL when it cannot be known
  * here (tables, user mappings, columns); the scan checks those later.  ddl:
  * called by the validator, so privilege rules for setting options apply.
@@ -327,11 +431,7 @@ alf_validate_for(List *options, int where, const AlfVendor *vendor, bool ddl)
 		ListCell   *lc2;
 
 		if (def == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\"", d->defname),
-					 errhint("Valid options in this context are: %s.",
-							 alf_valid_option_names(where, NULL))));
+			alf_report_misplaced(d->defname, where);
 		/* with the vendor known, its own definition (and range) applies */
 		vendor_def = vendor ? alf_find_option(d->defname, where, vendor, &vendor_only) : NULL;
 		if (vendor_def)
@@ -419,7 +519,10 @@ alf_validate_options(List *options, Oid catalog)
 	}
 	alf_validate_for(options, where, vendor, true);
 	if (where == ALF_WHERE_SERVER)
+	{
 		alf_check_required(options, vendor);
+		alf_check_credential_urls(options, vendor);
+	}
 }
 
 /* ---- merged options for planning and scanning ---- */

@@ -40,6 +40,8 @@
 #include "http.h"
 #include "report_flow.h"
 #include "timeparse.h"
+#include "utf8_repair.h"
+#include "vendor_text.h"
 
 #define ALF_REPORT_BATCH_ROWS		1000
 #define ALF_REPORT_DEFAULT_TIMEOUT_MS (10 * 60 * 1000)
@@ -94,6 +96,7 @@ typedef struct AlfReportFile
 	bool		dedupe;
 	int64		dedupe_sec;
 	AlfRowSet  *dedupe_rows;
+	bool		repaired;		/* NUL or bad UTF-8 replaced by U+FFFD */
 } AlfReportFile;
 
 struct AlfReportFlow
@@ -579,9 +582,22 @@ alf_report_scan_file(AlfReportFlow *flow, MemoryContext cxt, const AlfHttpRespon
 	long		i;
 	AlfCsvReader *r;
 	bool		walk = flow->steps->paging == ALF_REPORT_WALK_BACK;
+	const char *body = resp->body;
+	size_t		body_len = resp->body_len;
+	int			repaired;
 
 	file->cxt = cxt;
-	offset = alf_csv_find_header(resp->body, resp->body_len, flow->known, 2,
+	/* a NUL or invalid UTF-8 in one row must not hide the report: U+FFFD */
+	(void) alf_utf8_repair(body, body_len, NULL, 0, &repaired);
+	if (repaired > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		body = alf_utf8_repair_text(body, body_len, false, &body_len, NULL);
+		MemoryContextSwitchTo(old);
+		file->repaired = true;
+	}
+	offset = alf_csv_find_header(body, body_len, flow->known, 2,
 								 ALF_REPORT_HEADER_LINES);
 	if (offset < 0)
 		ereport(ERROR,
@@ -589,13 +605,13 @@ alf_report_scan_file(AlfReportFlow *flow, MemoryContext cxt, const AlfHttpRespon
 				 errmsg("malformed CSV report from %s", flow->vs->vendor->display_name),
 				 errdetail_internal("No header row naming at least two known fields in the first %d lines of %zu bytes: %s",
 									ALF_REPORT_HEADER_LINES, resp->body_len,
-									alf_http_body_snippet(resp, 120))));
-	file->table = resp->body + offset;
-	file->table_len = resp->body_len - offset;
+									alf_scrub_secrets(flow->vs, alf_http_body_snippet(resp, 120)))));
+	file->table = body + offset;
+	file->table_len = body_len - offset;
 	file->header_line = 1;
 	for (i = 0; i < offset; i++)
-		if (resp->body[i] == '\n' ||
-			(resp->body[i] == '\r' && (i + 1 >= offset || resp->body[i + 1] != '\n')))
+		if (body[i] == '\n' ||
+			(body[i] == '\r' && (i + 1 >= offset || body[i + 1] != '\n')))
 			file->header_line++;
 
 	r = alf_report_open(flow, file);
@@ -1030,6 +1046,8 @@ alf_report_fill(AlfReportFlow *flow, AlfReportFile *file, json_t *arr, int max)
 			if (json_object_set_new_nocheck(obj, file->keys[i], v) != 0)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		}
+		if (file->repaired)
+			alf_warn_repaired_record(flow->vs, obj);
 		n++;
 	}
 	pfree(row.data);

@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "auditlog_fdw.h"
+#include "vendor_text.h"
 
 /* 1970-01-01 00:00:00 UTC as a TimestampTz */
 #define ALF_UNIX_EPOCH_TS \
@@ -134,6 +135,10 @@ alf_add_filter(AlfScanRequest *req, int column, List *values)
 	AlfColumnFilter *f = alf_find_filter(req->filters, column);
 	ListCell   *lc;
 
+	/* vendors take UTF-8 whatever the database encoding */
+	if (!req->explain_only)
+		foreach(lc, values)
+			lfirst(lc) = alf_server_text_to_utf8((char *) lfirst(lc));
 	if (f)
 	{
 		alf_intersect(f, values);

@@ -26,6 +26,7 @@ typedef struct AlfTokenEntry
 	dlist_node	node;
 	Oid			serverid;
 	Oid			userid;
+	char	   *endpoint;
 	char	   *kind;
 	char	   *token;
 	TimestampTz valid_until;
@@ -85,6 +86,7 @@ alf_token_drop(AlfTokenEntry *e, bool call_release)
 		token = pstrdup(e->token);
 		explicit_bzero(e->token, strlen(e->token));
 		pfree(e->token);
+		pfree(e->endpoint);
 		pfree(e->kind);
 		pfree(e);
 		PG_TRY();
@@ -102,6 +104,7 @@ alf_token_drop(AlfTokenEntry *e, bool call_release)
 	}
 	explicit_bzero(e->token, strlen(e->token));
 	pfree(e->token);
+	pfree(e->endpoint);
 	pfree(e->kind);
 	pfree(e);
 }
@@ -157,7 +160,7 @@ alf_token_init(void)
 }
 
 static AlfTokenEntry *
-alf_token_find(Oid serverid, Oid userid, const char *kind)
+alf_token_find(Oid serverid, Oid userid, const char *endpoint, const char *kind)
 {
 	dlist_iter	iter;
 
@@ -165,14 +168,15 @@ alf_token_find(Oid serverid, Oid userid, const char *kind)
 	{
 		AlfTokenEntry *e = dlist_container(AlfTokenEntry, node, iter.cur);
 
-		if (e->serverid == serverid && e->userid == userid && strcmp(e->kind, kind) == 0)
+		if (e->serverid == serverid && e->userid == userid &&
+			strcmp(e->endpoint, endpoint) == 0 && strcmp(e->kind, kind) == 0)
 			return e;
 	}
 	return NULL;
 }
 
 char *
-alf_token_cache_get(Oid serverid, Oid userid, const char *kind)
+alf_token_cache_get(Oid serverid, Oid userid, const char *endpoint, const char *kind)
 {
 	AlfTokenEntry *e;
 
@@ -180,7 +184,7 @@ alf_token_cache_get(Oid serverid, Oid userid, const char *kind)
 	/* pending invalidations first, so a changed mapping is seen now */
 	AcceptInvalidationMessages();
 	alf_token_sweep();
-	e = alf_token_find(serverid, userid, kind);
+	e = alf_token_find(serverid, userid, endpoint, kind);
 	if (e == NULL)
 		return NULL;
 	if (GetCurrentTimestamp() >= e->valid_until)
@@ -192,20 +196,22 @@ alf_token_cache_get(Oid serverid, Oid userid, const char *kind)
 }
 
 void
-alf_token_cache_put(Oid serverid, Oid userid, const char *kind, const char *token,
+alf_token_cache_put(Oid serverid, Oid userid, const char *endpoint, const char *kind,
+					const char *token,
 					TimestampTz valid_until, AlfTokenReleaseFn release, void *release_arg)
 {
 	AlfTokenEntry *e;
 
 	alf_token_init();
 	alf_token_sweep();
-	e = alf_token_find(serverid, userid, kind);
+	e = alf_token_find(serverid, userid, endpoint, kind);
 	if (e)
 		alf_token_drop(e, true);
 
 	e = MemoryContextAllocZero(TopMemoryContext, sizeof(AlfTokenEntry));
 	e->serverid = serverid;
 	e->userid = userid;
+	e->endpoint = MemoryContextStrdup(TopMemoryContext, endpoint);
 	e->kind = MemoryContextStrdup(TopMemoryContext, kind);
 	e->token = MemoryContextStrdup(TopMemoryContext, token);
 	e->valid_until = valid_until;
@@ -216,13 +222,14 @@ alf_token_cache_put(Oid serverid, Oid userid, const char *kind, const char *toke
 }
 
 void
-alf_token_cache_forget(Oid serverid, Oid userid, const char *kind, bool call_release)
+alf_token_cache_forget(Oid serverid, Oid userid, const char *endpoint, const char *kind,
+					   bool call_release)
 {
 	AlfTokenEntry *e;
 
 	alf_token_init();
 	alf_token_sweep();
-	e = alf_token_find(serverid, userid, kind);
+	e = alf_token_find(serverid, userid, endpoint, kind);
 	if (e)
 		alf_token_drop(e, call_release);
 }

@@ -6,10 +6,11 @@
  * refreshes per 10 minutes) or charge a login per session (Zscaler), so a
  * token must outlive the scan that obtained it.
  *
- * An entry is keyed by (foreign server oid, user oid, kind), where kind is
- * the vendor's own string: what sort of token it is and anything else the
- * token depends on that is not in the server or the user mapping (e.g. the
- * accounts URL of a table-level option).  The value is the token text and
+ * An entry is keyed by (foreign server oid, user oid, endpoint, kind):
+ * endpoint is the URL the token was obtained from (a token endpoint, or
+ * base_url for a login), so a changed endpoint never reuses a token minted
+ * by another; kind is the vendor's own string: what sort of token it is and
+ * anything else the token depends on.  The value is the token text and
  * the instant until which it may be used.  Entries live in TopMemoryContext
  * and are wiped (zeroed) when dropped.
  *
@@ -50,13 +51,15 @@ typedef void (*AlfTokenReleaseFn) (const char *token, void *arg);
  * memory context, or NULL.  Never throws except out of memory (and what a
  * release hook of a dropped entry raises).
  */
-extern char *alf_token_cache_get(Oid serverid, Oid userid, const char *kind);
+extern char *alf_token_cache_get(Oid serverid, Oid userid, const char *endpoint,
+								 const char *kind);
 
 /*
  * Store token until valid_until (callers subtract their safety margin),
  * replacing (and releasing) any entry of the same key.
  */
-extern void alf_token_cache_put(Oid serverid, Oid userid, const char *kind,
+extern void alf_token_cache_put(Oid serverid, Oid userid, const char *endpoint,
+								const char *kind,
 								const char *token, TimestampTz valid_until,
 								AlfTokenReleaseFn release, void *release_arg);
 
@@ -65,7 +68,8 @@ extern void alf_token_cache_put(Oid serverid, Oid userid, const char *kind,
  * call_release false the release hook is skipped (the session is known to
  * be gone already).
  */
-extern void alf_token_cache_forget(Oid serverid, Oid userid, const char *kind,
+extern void alf_token_cache_forget(Oid serverid, Oid userid, const char *endpoint,
+								   const char *kind,
 								   bool call_release);
 
 #endif							/* ALF_TOKEN_CACHE_H */

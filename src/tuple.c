@@ -22,6 +22,7 @@
 
 #include "auditlog_fdw.h"
 #include "csv_reader.h"
+#include "vendor_text.h"
 
 #define ALF_KEY_MAX 128
 
@@ -47,7 +48,11 @@ struct AlfTupleBuilder
 	json_t	  **slots;			/* per catalogue column, current record */
 	bool	   *needed;			/* per catalogue column */
 	HTAB	   *keys;
+	json_t	   *record;			/* the record being built, for messages */
+	int			encoding_warnings;	/* issued so far; capped at ALF_MAX_ENCODING_WARNINGS */
 };
+
+#define ALF_MAX_ENCODING_WARNINGS 10
 
 typedef struct AlfConvContext
 {
@@ -305,6 +310,25 @@ alf_json_time(AlfTupleBuilder *b, const AlfColumnDef *col, json_t *v, TimestampT
 	return true;
 }
 
+/* Vendor text (UTF-8) in the database encoding; see vendor_text.c. */
+static char *
+alf_text_for_server(AlfTupleBuilder *b, int att, char *text)
+{
+	int			replaced;
+
+	text = alf_vendor_text_to_server(text, strlen(text), &replaced);
+	if (replaced > 0 && ++b->encoding_warnings <= ALF_MAX_ENCODING_WARNINGS)
+		ereport(WARNING,
+				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+				 errmsg("record %s of foreign table \"%s\" has characters the database encoding cannot hold in column \"%s\"",
+						alf_record_label(b->vendor, b->record), b->relname, b->attnames[att]),
+				 errdetail("%d character(s) were replaced by \"?\"; the record is returned.", replaced),
+				 b->encoding_warnings < ALF_MAX_ENCODING_WARNINGS ?
+				 errhint("Use a UTF8 database to read them unchanged.") :
+				 errhint("Further such values of this scan are replaced without a warning.")));
+	return text;
+}
+
 static Datum
 alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, json_t *v, bool *isnull)
 {
@@ -342,6 +366,7 @@ alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, json_t *v, boo
 			return (Datum) 0;	/* an empty CSV cell is NULL for non-text types */
 	}
 	*isnull = false;
+	text = alf_text_for_server(b, att, text);
 	return InputFunctionCall(&b->in_funcs[att], text, b->typioparams[att], b->typmods[att]);
 }
 
@@ -360,6 +385,7 @@ alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
 				 errdetail("Expected a JSON object, got %s.",
 						   json_is_array(record) ? "an array" : "a scalar")));
 	alf_find_fields(b, record);
+	b->record = record;
 
 	cc.b = b;
 	errcallback.callback = alf_conversion_context;

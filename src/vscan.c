@@ -14,11 +14,14 @@
 #include <jansson.h>
 
 #include "commands/defrem.h"
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
 #include "auditlog_fdw.h"
 #include "guc.h"
 #include "http.h"
+#include "utf8_repair.h"
+#include "vendor_text.h"
 
 const char *
 alf_credential(const AlfVendorScan *vs, const char *name)
@@ -95,18 +98,203 @@ alf_scrub_one(char *result, const char *secret)
 	return result;
 }
 
-/* Replace every credential value and scan secret in text by ***. */
+/* s with every from replaced by to (ASCII characters). */
 static char *
-alf_scrub(const AlfVendorScan *vs, const char *text)
+alf_replace_chars(const char *s, char from, char to)
+{
+	char	   *copy = pstrdup(s);
+	char	   *c;
+
+	for (c = copy; *c; c++)
+		if (*c == from)
+			*c = to;
+	return copy;
+}
+
+/* Percent-encoding with lower-case hex digits. */
+static char *
+alf_url_encode_lower(const char *s)
+{
+	char	   *enc = alf_url_encode(s);
+	char	   *c;
+
+	for (c = enc; *c; c++)
+		if (*c == '%' && c[1] && c[2])
+		{
+			c[1] = pg_tolower((unsigned char) c[1]);
+			c[2] = pg_tolower((unsigned char) c[2]);
+		}
+	return enc;
+}
+
+/* "%20" -> "+" (form encoding), and optionally "%2F" -> "/" (a path-safe encoder). */
+static char *
+alf_url_variant(const char *enc, const char *pattern, const char *with)
+{
+	StringInfoData buf;
+	const char *p = enc;
+	const char *hit;
+
+	initStringInfo(&buf);
+	while ((hit = strstr(p, pattern)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, with);
+		p = hit + strlen(pattern);
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+/* secret as the inside of a JSON string, as encoded with flags; NULL if not UTF-8. */
+static char *
+alf_json_escaped(const char *secret, size_t flags)
+{
+	json_t	   *str = json_string(secret);
+	char	   *dumped;
+	char	   *result;
+	size_t		len;
+
+	if (str == NULL)
+		return NULL;
+	dumped = json_dumps(str, flags | JSON_ENCODE_ANY);
+	json_decref(str);
+	if (dumped == NULL)
+		return NULL;
+	len = strlen(dumped);
+	result = len >= 2 ? pnstrdup(dumped + 1, len - 2) : NULL;
+	free(dumped);
+	return result;
+}
+
+/*
+ * The parts of base64(prefix + secret + suffix) that depend on secret
+ * alone, for each of the 3 alignments secret can have: they show up
+ * whatever surrounds it (e.g. Basic "email/token:secret").
+ */
+static List *
+alf_base64_cores(const char *secret)
+{
+	size_t		len = strlen(secret);
+	List	   *cores = NIL;
+	int			a;
+
+	for (a = 0; a < 3; a++)
+	{
+		char	   *buf = palloc0(len + a + 1);
+		char	   *enc;
+		size_t		from = (8 * a + 5) / 6;
+		size_t		to = (8 * (a + len)) / 6;
+
+		memcpy(buf + a, secret, len);
+		enc = alf_base64(buf, len + a);
+		if (to > from && to - from >= 6)
+		{
+			char	   *core = pnstrdup(enc + from, to - from);
+
+			cores = lappend(cores, core);
+			cores = lappend(cores, alf_replace_chars(alf_replace_chars(core, '+', '-'), '/', '_'));
+		}
+	}
+	return cores;
+}
+
+/* Every form in which secret may come back in vendor text. */
+static List *
+alf_secret_forms(const char *secret)
+{
+	List	   *forms = list_make1((char *) secret);
+	char	   *enc = alf_url_encode(secret);
+	char	   *lower = alf_url_encode_lower(secret);
+	size_t		json_flags[] = {0, JSON_ENSURE_ASCII, JSON_ESCAPE_SLASH | JSON_ENSURE_ASCII};
+	int			i;
+
+	forms = lappend(forms, enc);
+	forms = lappend(forms, lower);
+	forms = lappend(forms, alf_url_variant(enc, "%20", "+"));
+	forms = lappend(forms, alf_url_variant(lower, "%20", "+"));
+	forms = lappend(forms, alf_url_variant(enc, "%2F", "/"));
+	for (i = 0; i < (int) lengthof(json_flags); i++)
+	{
+		char	   *esc = alf_json_escaped(secret, json_flags[i]);
+
+		if (esc)
+			forms = lappend(forms, esc);
+	}
+	return list_concat(forms, alf_base64_cores(secret));
+}
+
+/*
+ * Longest vendor message (bytes) put into DETAIL, and longest DETAIL made
+ * of our text around it; longer is cut, with "...".  Cut only after
+ * scrubbing, so that no part of a secret survives at the cut.
+ */
+#define ALF_VENDOR_TEXT_MAX 500
+#define ALF_DETAIL_MAX		1000
+
+/*
+ * Vendor text made safe for a message: control characters (a forged log
+ * line) become spaces, invalid UTF-8 is replaced, and the text is cut at
+ * max bytes; with to_server, converted to the database encoding (do that
+ * once, on the whole message).
+ */
+static char *
+alf_tidy_vendor_text(const char *text, int max, bool to_server)
+{
+	size_t		len = strlen(text);
+	char	   *result;
+	int			cut;
+	char	   *c;
+
+	result = alf_utf8_repair_text(text, len, false, &len, NULL);
+	for (c = result; *c; c++)
+		if ((unsigned char) *c < 0x20 || *c == 0x7F)
+			*c = ' ';
+	if (len > (size_t) max)
+	{
+		cut = pg_encoding_mbcliplen(PG_UTF8, result, (int) len, max);
+		result = psprintf("%.*s...", cut, result);
+	}
+	/* messages are in the database encoding */
+	return to_server ? alf_vendor_text_to_server(result, strlen(result), &cut) : result;
+}
+
+/*
+ * Every credential value and scan secret, in every form, replaced by ***;
+ * then tidied and cut at max bytes.
+ */
+static char *
+alf_scrub_max(const AlfVendorScan *vs, const char *text, int max, bool to_server)
 {
 	char	   *result = pstrdup(text);
+	List	   *secrets = NIL;
 	ListCell   *lc;
 
 	foreach(lc, vs->credentials)
-		result = alf_scrub_one(result, defGetString((DefElem *) lfirst(lc)));
-	foreach(lc, vs->secrets)
-		result = alf_scrub_one(result, (const char *) lfirst(lc));
-	return result;
+		secrets = lappend(secrets, defGetString((DefElem *) lfirst(lc)));
+	secrets = list_concat(secrets, vs->secrets);
+	foreach(lc, secrets)
+	{
+		ListCell   *lc2;
+		List	   *forms = alf_secret_forms((const char *) lfirst(lc));
+
+		foreach(lc2, forms)
+			result = alf_scrub_one(result, (const char *) lfirst(lc2));
+	}
+	return alf_tidy_vendor_text(result, max, to_server);
+}
+
+static char *
+alf_scrub(const AlfVendorScan *vs, const char *text)
+{
+	return alf_scrub_max(vs, text, ALF_DETAIL_MAX, true);
+}
+
+/* A vendor's own message, scrubbed and cut, to go into alf_scrub's text. */
+static char *
+alf_scrub_message(const AlfVendorScan *vs, const char *msg)
+{
+	return alf_scrub_max(vs, msg, ALF_VENDOR_TEXT_MAX, false);
 }
 
 /*
@@ -197,7 +385,8 @@ alf_raise_vendor_error(AlfVendorScan *vs, const AlfHttpResponse *resp, const cha
 
 	if (msg == NULL)
 		msg = alf_http_body_snippet(resp, 300);
-	detail = alf_scrub(vs, psprintf("HTTP %ld from %s: %s", resp->status, resp->display, msg));
+	detail = alf_scrub(vs, psprintf("HTTP %ld from %s: %s", resp->status, resp->display,
+									alf_scrub_message(vs, msg)));
 
 	if (resp->status == 401)
 		ereport(ERROR,
@@ -244,7 +433,7 @@ alf_raise_auth_error(AlfVendorScan *vs, const AlfHttpResponse *resp)
 			 errmsg("%s rejected the credentials of the user mapping", vs->vendor->display_name),
 			 errdetail_internal("%s",
 								alf_scrub(vs, psprintf("HTTP %ld from %s: %s", resp->status,
-													   resp->display, msg))),
+													   resp->display, alf_scrub_message(vs, msg)))),
 			 errhint("%s", vs->vendor->auth_hint)));
 	pg_unreachable();
 }
@@ -266,10 +455,19 @@ alf_parse_json_response(AlfVendorScan *vs, const AlfHttpResponse *resp, const ch
 {
 	json_error_t jerr;
 	json_t	   *json;
+	const char *body = resp->body;
+	size_t		body_len = resp->body_len;
+	int			repaired = 0;
 
 	if (resp->status < 200 || resp->status > 299)
 		alf_raise_vendor_error(vs, resp, what);
-	json = json_loadb(resp->body, resp->body_len, JSON_DECODE_ANY, &jerr);
+	/* one poisoned record must not make the whole page unreadable */
+	(void) alf_utf8_repair(resp->body, resp->body_len, NULL, 1, &repaired);
+	if (repaired > 0)
+		body = alf_utf8_repair_text(resp->body, resp->body_len, true, &body_len, NULL);
+	json = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
+	if (json && repaired > 0)
+		alf_warn_repaired_json(vs, json);
 	if (json == NULL)
 		alf_raise_protocol_error(vs, resp->display,
 								 psprintf("%s at line %d, column %d (body of %zu bytes: %s)",

@@ -135,6 +135,9 @@ typedef enum AlfOptionKind
 	ALF_OPTKIND_INT,			/* min..max */
 	ALF_OPTKIND_ENUM,			/* one of choices */
 	ALF_OPTKIND_URL,			/* https:// (http:// on loopback, superuser) */
+	ALF_OPTKIND_CREDENTIAL_URL, /* a URL credentials are sent to: a URL, server
+								 * level only, and on base_url's host unless a
+								 * superuser sets it */
 	ALF_OPTKIND_TIMEZONE,		/* a name PostgreSQL's time zone database knows */
 	ALF_OPTKIND_DIGITS,			/* an unsigned decimal id */
 	ALF_OPTKIND_BOOL			/* on/off, true/false, ... (parse_bool) */

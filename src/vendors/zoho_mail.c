@@ -68,7 +68,7 @@ static const AlfColumnDef zoho_columns[ZM_NCOLUMNS] = {
 
 static const AlfOptionDef zoho_options[] = {
 	{"zoid", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_DIGITS, 0, 0, NULL, false, true},
-	{"accounts_url", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_URL},
+	{"accounts_url", ALF_WHERE_SERVER, ALF_OPTKIND_CREDENTIAL_URL},
 	{"oauth_token", ALF_WHERE_USER, ALF_OPTKIND_STRING},
 	{"client_id", ALF_WHERE_USER, ALF_OPTKIND_STRING},
 	{"client_secret", ALF_WHERE_USER, ALF_OPTKIND_STRING},
@@ -249,7 +249,7 @@ zoho_refresh(AlfVendorScan *vs, ZohoState *st)
 		if (ttl <= 0)
 			ttl = ZM_DEFAULT_TOKEN_TTL_S;
 		margin = ttl > 2 * ZM_TOKEN_MARGIN_S ? ZM_TOKEN_MARGIN_S : ttl / 2;
-		alf_token_cache_put(vs->serverid, vs->userid, st->cache_kind, token,
+		alf_token_cache_put(vs->serverid, vs->userid, st->accounts_url, st->cache_kind, token,
 							sent + (ttl - margin) * USECS_PER_SEC, NULL, NULL);
 		zoho_set_token(vs, st, token);
 		st->token_trusted = false;
@@ -260,14 +260,16 @@ zoho_refresh(AlfVendorScan *vs, ZohoState *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("Zoho refused to issue another access token for now"),
-				 errdetail_internal("HTTP %ld from %s: %s%s%s", resp->status, resp->display,
-									error, desc ? ": " : "", desc ? desc : ""),
+				 errdetail_internal("%s", alf_scrub_secrets(vs, psprintf("HTTP %ld from %s: %s%s%s",
+																		 resp->status, resp->display, error,
+																		 desc ? ": " : "", desc ? desc : ""))),
 				 errhint("Zoho issues at most 10 access tokens per 10 minutes for one refresh token; retry later.")));
 	if (error)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("Zoho rejected the credentials of the user mapping"),
-				 errdetail_internal("HTTP %ld from %s: %s", resp->status, resp->display, error),
+				 errdetail_internal("%s", alf_scrub_secrets(vs, psprintf("HTTP %ld from %s: %s",
+																		 resp->status, resp->display, error))),
 				 errhint("Check the user mapping options client_id, client_secret and refresh_token, and that accounts_url is the accounts server of the organization's data center.")));
 	if (resp->status < 200 || resp->status > 299)
 		alf_raise_vendor_error(vs, resp, "an access token");
@@ -297,7 +299,7 @@ zoho_begin(AlfVendorScan *vs)
 	}
 	/* a token from one accounts server is useless with another's */
 	st->cache_kind = psprintf("zoho_mail access token from %s", st->accounts_url);
-	cached = alf_token_cache_get(vs->serverid, vs->userid, st->cache_kind);
+	cached = alf_token_cache_get(vs->serverid, vs->userid, st->accounts_url, st->cache_kind);
 	if (cached)
 	{
 		zoho_set_token(vs, st, cached);
@@ -348,7 +350,7 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 	if (resp->status == 401 && st->refreshable && st->token_trusted)
 	{
 		/* the token expired early or was revoked: one new one, then give up */
-		alf_token_cache_forget(vs->serverid, vs->userid, st->cache_kind, false);
+		alf_token_cache_forget(vs->serverid, vs->userid, st->accounts_url, st->cache_kind, false);
 		zoho_refresh(vs, st);
 		resp = alf_vendor_request(vs, &spec, st->headers);
 	}

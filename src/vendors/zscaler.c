@@ -82,7 +82,7 @@ static const AlfOptionDef zscaler_options[] = {
 	{"api_key", ALF_WHERE_USER, ALF_OPTKIND_STRING},
 	{"client_id", ALF_WHERE_USER, ALF_OPTKIND_STRING},
 	{"client_secret", ALF_WHERE_USER, ALF_OPTKIND_STRING},
-	{"token_url", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_URL},
+	{"token_url", ALF_WHERE_SERVER, ALF_OPTKIND_CREDENTIAL_URL},
 	{"report_time_zone", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_TIMEZONE},
 	ALF_REPORT_OPTION_ROWS,
 };
@@ -512,7 +512,7 @@ zs_login(AlfVendorScan *vs, ZsState *st)
 		alf_raise_protocol_error(vs, resp->display, "the login set no JSESSIONID cookie");
 	alf_add_secret(vs, sid);
 	st->token = MemoryContextStrdup(vs->scan_cxt, sid);
-	alf_token_cache_put(vs->serverid, vs->userid, ZS_KIND_SESSION, sid,
+	alf_token_cache_put(vs->serverid, vs->userid, vs->options->base_url, ZS_KIND_SESSION, sid,
 						TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ZS_SESSION_TTL_MS),
 						zs_logout, zs_logout_target(vs->options));
 }
@@ -591,8 +591,17 @@ zs_oneapi_token(AlfVendorScan *vs, ZsState *st)
 	ttl_ms = ttl_ms > 120000 ? ttl_ms - 60000 : ttl_ms / 2;
 	alf_add_secret(vs, token);
 	st->token = MemoryContextStrdup(vs->scan_cxt, token);
-	alf_token_cache_put(vs->serverid, vs->userid, ZS_KIND_ONEAPI, token,
+	alf_token_cache_put(vs->serverid, vs->userid, token_url, ZS_KIND_ONEAPI, token,
 						TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ttl_ms), NULL, NULL);
+}
+
+/* Where the session or token comes from: the token cache's endpoint key. */
+static const char *
+zs_token_endpoint(AlfVendorScan *vs, ZsState *st)
+{
+	const char *token_url = alf_option_value(vs->options, "token_url");
+
+	return st->oneapi && token_url ? token_url : vs->options->base_url;
 }
 
 /* A usable session or token: from the cache, else a new one. */
@@ -603,7 +612,7 @@ zs_authenticate(AlfVendorScan *vs, ZsState *st)
 
 	if (st->token)
 		return;
-	cached = alf_token_cache_get(vs->serverid, vs->userid,
+	cached = alf_token_cache_get(vs->serverid, vs->userid, zs_token_endpoint(vs, st),
 								 st->oneapi ? ZS_KIND_ONEAPI : ZS_KIND_SESSION);
 	if (cached)
 	{
@@ -621,7 +630,7 @@ zs_authenticate(AlfVendorScan *vs, ZsState *st)
 static void
 zs_forget(AlfVendorScan *vs, ZsState *st)
 {
-	alf_token_cache_forget(vs->serverid, vs->userid,
+	alf_token_cache_forget(vs->serverid, vs->userid, zs_token_endpoint(vs, st),
 						   st->oneapi ? ZS_KIND_ONEAPI : ZS_KIND_SESSION, false);
 	st->token = NULL;
 }

@@ -182,6 +182,9 @@ class Vendor(emucore.VendorBase):
         "ingest_lag_s": Key(0, minimum=0, doc="events newer than now - this are not exported"),
         "hot_second_rows": Key(0, minimum=0, maximum=1000000, regenerate=True,
                                doc="extra rows all in one second (anchor - 36 h)"),
+        "poison": Key("none", "choice", choices=("none", "nul", "invalid_utf8"),
+                      doc="plant a raw NUL or invalid UTF-8 in the Subject of the newest "
+                          "exported row"),
     }
 
     def __init__(self, server):
@@ -431,9 +434,22 @@ class Vendor(emucore.VendorBase):
                             "you provided. Check your key and signing method.")
         if time.monotonic() >= entry["expires"]:
             return s3_error(403, "AccessDenied", "Request has expired")
-        return Response(200, self._render_csv(entry["rows"]).encode("utf-8"), "text/csv",
+        return Response(200, self._poisoned(entry["rows"],
+                                            self._render_csv(entry["rows"]).encode("utf-8")),
+                        "text/csv",
                         [("Content-Disposition",
                           'attachment; filename="user-audit-trail.csv"')])
+
+    def _poisoned(self, rows, body):
+        """body with bad bytes inside the newest row's Subject (config poison)."""
+        bad = {"nul": b"\x00", "invalid_utf8": b"\xff"}.get(self.config["poison"])
+        if bad is None or not rows:
+            return body
+        subject = max(rows, key=lambda r: (r["t"], r["seq"]))["subject"].encode("utf-8")
+        at = body.rfind(b"," + subject + b",")
+        if at < 0:
+            return body
+        return body[:at + 1] + subject[:1] + bad + subject[1:] + body[at + 1 + len(subject):]
 
     def _render_csv(self, rows):
         cfg = self.config

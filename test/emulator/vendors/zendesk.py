@@ -240,6 +240,13 @@ class Vendor(emucore.VendorBase):
                                  doc="filter[created_at] bound semantics (unknown publicly)"),
         "export_rate_limit_per_min": Key(1, minimum=0,
                                          doc="POST .../export limit per minute (0 = off)"),
+        "echo_secrets": Key(0, minimum=0, maximum=1,
+                            doc="1 (hostile test mode): 401 echoes the Authorization header, "
+                                "then CR LF and 600 more characters"),
+        "poison": Key("none", "choice", choices=("none", "nul", "invalid_utf8", "u0000"),
+                      doc="plant a raw NUL, invalid UTF-8 or \\u0000 in the actor_name of "
+                          "record poison_id"),
+        "poison_id": Key(0, minimum=0, doc="record id to poison (0: the oldest record)"),
     }
 
     def __init__(self, server):
@@ -441,7 +448,11 @@ class Vendor(emucore.VendorBase):
                 raise _error(404, "InvalidEndpoint", "Not found")
             role = self._authenticate(req)
             if role is None:
-                raise _Reply(json_response(401, {"error": "Couldn't authenticate you"},
+                body = {"error": "Couldn't authenticate you"}
+                if self.config["echo_secrets"]:
+                    body["description"] = "got Authorization: %s\r\nLOG:  forged line %s" % (
+                        req.headers.get("Authorization", ""), "x" * 600)
+                raise _Reply(json_response(401, body,
                                            [("WWW-Authenticate", 'Basic realm="Web Password"')]))
             limit = self.config["rate_limit_per_min"]
             allowed, _, retry = self.server.limiter("account").hit(limit)
@@ -452,9 +463,36 @@ class Vendor(emucore.VendorBase):
             if self.config["plan"] not in ("enterprise", "enterprise_plus"):
                 raise _error(403, "Forbidden", PLAN_DESCRIPTION)
             resp = route()
+            resp.body = self._poisoned(resp.body)
         except _Reply as r:
             resp = r.resp
         return self._with_rate_headers(resp)
+
+    POISON_BYTES = {"nul": b"Bad\x00Actor", "invalid_utf8": b"Bad\xffActor\xe9",
+                    "u0000": b"Bad\\u0000Actor"}
+
+    def _poison_target(self):
+        if self.config["poison"] == "none" or not self.records:
+            return None
+        pid = self.config["poison_id"] or self.records[0][0][1]
+        return self.by_id.get(pid)
+
+    def _poisoned(self, body):
+        """The body with the poisoned record's actor_name as raw bad bytes."""
+        rec = self._poison_target()
+        if rec is None:
+            return body
+        good = json.dumps({"actor_name": rec["actor_name"], "id": rec["id"]},
+                          ensure_ascii=False, separators=(",", ":"))[1:-1].encode("utf-8")
+        name, rid = good.split(b',"id":')
+        needle = b'"id":' + rid + b','
+        at = body.find(needle)
+        start = body.rfind(b'{"action":', 0, at)      # records start with "action"
+        if at < 0 or start < 0:
+            return body
+        seg = body[start:at].replace(name, b'"actor_name":"' + self.POISON_BYTES[
+            self.config["poison"]] + b'"', 1)
+        return body[:start] + seg + body[at:]
 
     def fault_status_response(self, req, status):
         return self._with_rate_headers(json_response(status, {

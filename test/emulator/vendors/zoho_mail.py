@@ -19,11 +19,13 @@ Choices where the public docs are silent are marked [I] and listed in
 README.md.
 """
 
+import base64
 import bisect
 import json
 import re
 import secrets
 import time
+import urllib.parse
 
 import emucore
 from emucore import Key, json_response, reason
@@ -117,6 +119,15 @@ SENDERS = ["spam@example.net", "promo@bulk.example", "ñoño@example.org"]
 ORG = "Zylker Corp"
 SERVERS = ["sas", "mas", "zmsvc"]
 
+
+
+def _echo_forms(*values):
+    """Each value raw, %XX-encoded, form-encoded and base64 (echo_secrets)."""
+    out = []
+    for v in values:
+        out += [v, urllib.parse.quote(v, safe=""), urllib.parse.quote_plus(v),
+                base64.b64encode(v.encode("utf-8")).decode("ascii")]
+    return " ".join(out)
 
 class _Reply(Exception):
     """Raised inside a handler to answer at once with `resp`."""
@@ -240,6 +251,10 @@ class Vendor(emucore.VendorBase):
         "status_search": Key("text", "choice", choices=("text", "code"),
                              doc="searchKey status values: text (success/failure) or "
                                  "code (1/0; text matches nothing)"),
+        "echo_secrets": Key(0, minimum=0, maximum=1,
+                            doc="1 (hostile test mode, not Zoho's behaviour): token errors echo "
+                                "the client_secret and refresh_token received, raw, URL-encoded "
+                                "and base64, then CR LF and 1200 more characters"),
     }
 
     def __init__(self, server):
@@ -456,14 +471,23 @@ class Vendor(emucore.VendorBase):
         if req.body and ("x-www-form-urlencoded" in ct or not ct):
             params.update(req.form())
         err_status = cfg["token_error_status"]
+
+        def error(code):
+            if cfg["echo_secrets"]:
+                # plus a forged log line and an overlong tail
+                code += " (got %s)\r\nLOG:  forged line %s" % (
+                    _echo_forms(params.get("client_secret", ""), params.get("refresh_token", "")),
+                    "x" * 1200)
+            return json_response(err_status, {"error": code})
+
         if params.get("grant_type") != "refresh_token":
-            return json_response(err_status, {"error": "unsupported_grant_type"})
+            return error("unsupported_grant_type")
         if (params.get("client_id") != cfg["client_id"]
                 or params.get("client_secret") != cfg["client_secret"]):
-            return json_response(err_status, {"error": "invalid_client"})
+            return error("invalid_client")
         rt = params.get("refresh_token")
         if not rt or rt != cfg["refresh_token"]:
-            return json_response(err_status, {"error": "invalid_code"})
+            return error("invalid_code")
         allowed, _, _ = self.server.limiter("refresh:" + rt, cfg["refresh_window_s"]) \
             .hit(cfg["refresh_limit"])
         if not allowed:
