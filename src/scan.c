@@ -87,6 +87,17 @@ alf_scan_scrub(const void *arg, const char *text)
 	return alf_scrub_secrets((const AlfVendorScan *) arg, text);
 }
 
+/* Every condition sent to the vendor, on confirmed spellings or not. */
+static const char *
+alf_pushed_conditions(const AlfExplainTexts *texts)
+{
+	if (texts->pushed_unconfirmed[0] == '\0')
+		return texts->pushed;
+	if (texts->pushed[0] == '\0')
+		return texts->pushed_unconfirmed;
+	return psprintf("%s AND %s", texts->pushed, texts->pushed_unconfirmed);
+}
+
 /* Evaluate the pushed values and start the vendor's flow. */
 static void
 alf_scan_start(AlfScanState *ss)
@@ -119,7 +130,7 @@ alf_scan_start(AlfScanState *ss)
 	ss->last_batch = false;
 	ss->done = empty;
 	ss->log_id = alf_scan_log_start(ss->opts, ss->node->ss.ss_currentRelation, ss->request,
-									ss->pp->pushed_text, empty);
+									alf_pushed_conditions(&ss->pp->texts), empty);
 	if (empty)
 	{
 		alf_scan_log_finish(ss->log_id, true, 0, 0);
