@@ -209,7 +209,9 @@ SELECT raw->>'Time' ~ '^[A-Z][a-z]+ \d{1,2}, \d{4} \d\d:\d\d:\d\d [AP]M P[SD]T$'
 -- local times without a zone are read in report_time_zone (the admin's
 -- profile zone), here one without DST and with a half-hour offset
 SELECT emu('zscaler', '/_emu/config?time_zone=Asia/Kolkata&time_format=us') IS NOT NULL;
-SELECT missing = 3000 AS all_wrong_without_it FROM zs_diff('zscaler_audit');
+-- without it every time is read 5.5 hours late: rows fall outside the
+-- window their job asked for, which fails the scan (h-loud)
+SELECT split_part(try('SELECT * FROM zscaler_audit'), E'\n', 1) AS wrong_zone;
 CREATE FOREIGN TABLE zs_india (time timestamptz, admin_name text, action text, result text,
   client_ip inet, interface text, category text, subcategory text, resource text,
   pre_action text, post_action text, trace_id text)
