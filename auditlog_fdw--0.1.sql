@@ -14,3 +14,13 @@ LANGUAGE C STRICT;
 CREATE FOREIGN DATA WRAPPER auditlog_fdw
   HANDLER auditlog_fdw_handler
   VALIDATOR auditlog_fdw_validator;
+
+-- How a scan reads a vendor's time text (zone: the report_time_zone for
+-- times that carry none; epoch_ms: a field documented as milliseconds).
+-- A diagnostic; STABLE because zone abbreviations follow the session's
+-- timezone_abbreviations.
+CREATE FUNCTION read_vendor_time(value text, zone text DEFAULT 'UTC',
+                                 epoch_ms boolean DEFAULT false)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'alf_read_vendor_time'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;

@@ -131,7 +131,10 @@ extern void alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, b
 /* in timeconv.c */
 extern bool alf_text_to_timestamptz(const char *text, const char *default_zone,
 									TimestampTz *result);
+extern bool alf_ms_text_to_timestamptz(const char *text, const char *default_zone,
+									   TimestampTz *result, bool *as_ms);
 extern TimestampTz alf_epoch_ms_to_timestamptz(int64 ms);
+extern bool alf_epoch_ms_to_timestamptz_checked(int64 ms, TimestampTz *result);
 extern int64 alf_timestamptz_to_epoch_usec(TimestampTz t);
 extern TimestampTz alf_epoch_usec_to_timestamptz(int64 usec);
 

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "storage/latch.h"
+#include "utils/datetime.h"
 
 #if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"
@@ -45,5 +46,19 @@
 	(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser ? \
 	 exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser : GetUserId())
 #endif
+
+/* PG 16 added a DateTimeErrorExtra argument for soft error reports */
+static inline int
+alf_decode_date_time(char **field, int *ftype, int nf, int *dtype,
+					 struct pg_tm *tm, fsec_t *fsec, int *tzp)
+{
+#if PG_VERSION_NUM >= 160000
+	DateTimeErrorExtra extra;
+
+	return DecodeDateTime(field, ftype, nf, dtype, tm, fsec, tzp, &extra);
+#else
+	return DecodeDateTime(field, ftype, nf, dtype, tm, fsec, tzp);
+#endif
+}
 
 #endif							/* ALF_COMPAT_H */

@@ -32,7 +32,6 @@
 #include "auditlog_fdw.h"
 #include "compat.h"
 #include "http.h"
-#include "timeparse.h"
 
 #define ALF_MAX_SOCKETS		64
 #define ALF_MAX_TRANSFERS	16
@@ -679,24 +678,19 @@ alf_retry_after_ms(const char *value)
 {
 	char	   *end;
 	double		secs;
-	AlfParsedTime when;
+	TimestampTz when;
 
 	if (value == NULL)
 		return -1;
 	secs = strtod(value, &end);
 	if (end != value && secs >= 0)
 		return (long) Min(secs * 1000.0, (double) ALF_MAX_RETRY_AFTER_MS);
-	if (alf_parse_time(value, &when))
+	/* an HTTP-date, read like any vendor time */
+	if (alf_text_to_timestamptz(value, NULL, &when))
 	{
-		long long	usec;
+		int64		delta = (int64) (when - GetCurrentTimestamp());
 
-		if (alf_time_to_epoch_usec(&when, &usec))
-		{
-			int64		delta = (int64) usec -
-				alf_timestamptz_to_epoch_usec(GetCurrentTimestamp());
-
-			return (long) Max(0, Min(delta / 1000, (int64) ALF_MAX_RETRY_AFTER_MS));
-		}
+		return (long) Max(0, Min(delta / 1000, (int64) ALF_MAX_RETRY_AFTER_MS));
 	}
 	return -1;
 }

@@ -446,6 +446,29 @@ alf_report_open(AlfReportFlow *flow, AlfReportFile *file)
 }
 
 /*
+ * A row as wide as the header, or wider by empty fields only: ZIA ends its
+ * data rows with a comma the header lacks (vendors.md §1.5).  A value
+ * without a column name is never dropped silently.
+ */
+static bool
+alf_report_row_width_ok(const AlfReportFile *file, const AlfCsvReader *r)
+{
+	int			i;
+
+	if (alf_csv_nfields(r) < file->ncols)
+		return false;
+	for (i = file->ncols; i < alf_csv_nfields(r); i++)
+	{
+		size_t		len;
+
+		(void) alf_csv_field(r, i, &len);
+		if (len > 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Advance r to the next data row.  False at the end of the table; footer
  * lines ("Total: 3") after the last row end it too.  Raises for a row of
  * the wrong width and for data after a footer.
@@ -468,7 +491,7 @@ alf_report_next_row(AlfReportFlow *flow, AlfReportFile *file, AlfCsvReader *r)
 			footer_seen = true;
 			continue;
 		}
-		if (alf_csv_nfields(r) != file->ncols)
+		if (!alf_report_row_width_ok(file, r))
 			alf_report_csv_error(flow, file, alf_csv_line(r),
 								 psprintf("the row has %d fields, the header %d",
 										  alf_csv_nfields(r), file->ncols));

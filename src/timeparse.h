@@ -1,15 +1,17 @@
 /*
- * timeparse.h - liberal timestamp reader and strict ISO 8601 writer.
+ * timeparse.h - fast path for vendor timestamps, and the ISO 8601 writer.
  *
- * Audit-log vendors write timestamps in many shapes (RFC 3339, RFC 1123,
- * US and European dates, JavaScript Date strings, Unix epochs in seconds,
- * milliseconds or microseconds...).  This unit turns any reasonable variant
- * into calendar fields plus a zone, and writes the canonical UTC form that
- * vendor APIs expect in query parameters.
+ * JSON vendors send RFC 3339 / ISO 8601 times or bare Unix epochs; this
+ * unit reads exactly those shapes without the server, so a scan of a
+ * million rows does not pay for PostgreSQL's general datetime input.
+ * Everything else (RFC 1123, US dates, month names, zone names...) is left
+ * to the server's own reader by the caller (timeconv.c).  Every input this
+ * unit accepts, PostgreSQL's timestamptz input reads to the same instant.
  *
- * Pure C99: no PostgreSQL headers, no allocation, no longjmp.  Named time
- * zones ("PST", "America/Los_Angeles") are reported, not resolved: the FDW
- * resolves them with PostgreSQL's time zone database.
+ * It also writes the canonical UTC form vendor APIs expect in query
+ * parameters.
+ *
+ * Pure C99: no PostgreSQL headers, no allocation, no longjmp.
  */
 #ifndef ALF_TIMEPARSE_H
 #define ALF_TIMEPARSE_H
@@ -19,8 +21,7 @@
 typedef enum AlfTzKind
 {
 	ALF_TZ_NONE,				/* no zone written: caller decides (usually UTC) */
-	ALF_TZ_OFFSET,				/* numeric offset, or Z / UTC / GMT (offset 0) */
-	ALF_TZ_NAME					/* abbreviation or IANA name, see tz_name */
+	ALF_TZ_OFFSET				/* numeric offset or Z */
 } AlfTzKind;
 
 typedef struct AlfParsedTime
@@ -30,28 +31,26 @@ typedef struct AlfParsedTime
 				day,
 				hour,
 				minute,
-				second;			/* calendar fields as written (24-hour clock) */
-	int			usec;			/* 0..999999; digits past the 6th are dropped */
+				second;			/* calendar fields as written (not for epochs) */
+	int			usec;			/* 0..999999 */
 	AlfTzKind	tz_kind;
 	int			tz_offset_sec;	/* ALF_TZ_OFFSET: seconds east of UTC */
-	char		tz_name[64];	/* ALF_TZ_NAME: the name exactly as written */
-	int			is_epoch;		/* input was a bare number (or /Date(ms)/) */
+	int			is_epoch;		/* input was a bare number */
 	long long	epoch_usec;		/* when is_epoch: microseconds since 1970 UTC */
 } AlfParsedTime;
 
 /*
- * Parses one timestamp.  Returns 1 and fills *out on success, 0 if s is not
- * a timestamp (garbage, trailing junk, out-of-range field); *out is zeroed
- * on failure.  Leading/trailing white space and one pair of surrounding
- * quotes are ignored; words are case-insensitive.
+ * Reads one timestamp of the fast-path shapes.  Returns 1 and fills *out,
+ * or 0 (with *out zeroed) for anything else: the caller then asks the
+ * server, which may still read it.  Leading and trailing white space is
+ * ignored.
  *
- * A named zone after the time (not Z/UTC/GMT/UT or an offset) is copied to
- * tz_name as written; so is a Java/RFC 9557 "[Area/City]" suffix when no
- * offset precedes it.  A trailing "(comment)" (JavaScript Date) is ignored.
- *
- * Bare numbers are Unix epochs scaled by magnitude: below 1e11 seconds,
- * below 1e14 milliseconds, below 1e17 microseconds, otherwise nanoseconds.
- * For epochs the calendar fields are also filled in (UTC, tz_kind OFFSET 0).
+ *   YYYY-MM-DD[(T| )HH:MM[:SS[.f]][Z|(+|-)HH[[:]MM]]]
+ *	   year 0001..9999, at most 6 fraction digits, offset at most 15:59
+ *   [+-]digits[.digits]
+ *	   a Unix epoch scaled by magnitude: below 1e11 seconds, below 1e14
+ *	   milliseconds, below 1e17 microseconds, otherwise nanoseconds;
+ *	   sub-microsecond digits are dropped
  */
 extern int	alf_parse_time(const char *s, AlfParsedTime *out);
 
@@ -61,8 +60,7 @@ extern long long alf_days_from_civil(int y, int m, int d);
 
 /*
  * Converts to microseconds since 1970-01-01 UTC.  ALF_TZ_NONE is taken as
- * UTC.  Returns 1 on success; 0 for ALF_TZ_NAME (the caller must resolve
- * the zone) or for fields out of range.
+ * UTC.  Returns 1 on success, 0 for fields out of range.
  */
 extern int	alf_time_to_epoch_usec(const AlfParsedTime *t, long long *out);
 

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -254,32 +255,53 @@ alf_json_text(json_t *v)
 	return result;
 }
 
-/* An event time field to TimestampTz; false if absent or null. */
+static void alf_bad_time(AlfTupleBuilder *b, const char *text, bool as_ms) pg_attribute_noreturn();
+
+/* Raises the error for a time field's value that cannot be read. */
+static void
+alf_bad_time(AlfTupleBuilder *b, const char *text, bool as_ms)
+{
+	int			len = strlen(text);
+	int			clip = pg_mbcliplen(text, len, 100);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("invalid timestamp \"%.*s%s\" from %s", clip, text,
+					clip < len ? "..." : "", b->vendor->display_name),
+			 as_ms ? errdetail("Read as milliseconds since 1970, it is outside the range of timestamp with time zone.") : 0));
+}
+
+/*
+ * An event time field to TimestampTz; false if absent, null or empty.  In
+ * an epoch-milliseconds field a JSON number, or a string holding a bare
+ * number, is milliseconds since 1970; any other text is read as a time
+ * text (so "2026-10-01" is that date, not 2026 ms).
+ */
 static bool
 alf_json_time(AlfTupleBuilder *b, const AlfColumnDef *col, json_t *v, TimestampTz *t)
 {
 	char	   *text;
+	bool		as_ms;
+	bool		ok;
 
 	if (v == NULL || json_is_null(v))
 		return false;
-	if (json_is_integer(v) && col->kind == ALF_VALUE_EPOCH_MS)
+	as_ms = col->kind == ALF_VALUE_EPOCH_MS;
+	if (as_ms && json_is_integer(v))
 	{
-		*t = alf_epoch_ms_to_timestamptz(json_integer_value(v));
+		if (!alf_epoch_ms_to_timestamptz_checked(json_integer_value(v), t))
+			alf_bad_time(b, alf_json_text(v), true);
 		return true;
 	}
 	text = alf_json_text(v);
 	if (text[0] == '\0')
 		return false;
-	if (col->kind == ALF_VALUE_EPOCH_MS && strspn(text, "0123456789-") == strlen(text))
-	{
-		*t = alf_epoch_ms_to_timestamptz(strtoll(text, NULL, 10));
-		return true;
-	}
-	if (!alf_text_to_timestamptz(text, b->default_zone, t))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("invalid timestamp \"%s\" from %s", text, b->vendor->display_name),
-				 errhint("If the vendor prints local times, set the option report_time_zone.")));
+	if (as_ms)
+		ok = alf_ms_text_to_timestamptz(text, b->default_zone, t, &as_ms);
+	else
+		ok = alf_text_to_timestamptz(text, b->default_zone, t);
+	if (!ok)
+		alf_bad_time(b, text, as_ms);
 	return true;
 }
 

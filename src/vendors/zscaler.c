@@ -15,8 +15,8 @@
  * user in the backend (token_cache.c) and obtained again once on a 401.
  * Sessions are logged out when dropped from the cache.
  *
- * Filters: the CSV shows UI labels ("Sign In", "Admin UI") where the
- * request takes enum names (SIGN_IN, UI); a constant that has a known enum
+ * Filters: the CSV shows UI labels ("Sign In", "Successful") where the
+ * request takes enum names (SIGN_IN, SUCCESS); a constant that has a known enum
  * is sent translated, anything else stays a local condition.  Category and
  * sub-category enum spellings are not public: the table below holds the
  * labels whose enums are known, and others are filtered locally.
@@ -51,6 +51,7 @@ enum
 	ZS_PRE_ACTION,
 	ZS_POST_ACTION,
 	ZS_TRACE_ID,
+	ZS_CLOUD,
 	ZS_RAW,
 	ZS_NCOLUMNS
 };
@@ -69,6 +70,8 @@ static const AlfColumnDef zscaler_columns[ZS_NCOLUMNS] = {
 	[ZS_PRE_ACTION] = {"pre_action", "text", ALF_VALUE_PLAIN, {"Pre Action", "Pre-Action"}, 0},
 	[ZS_POST_ACTION] = {"post_action", "text", ALF_VALUE_PLAIN, {"Post Action", "Post-Action"}, 0},
 	[ZS_TRACE_ID] = {"trace_id", "text", ALF_VALUE_PLAIN, {"Trace ID"}, ALF_PUSH_EQ},
+	/* the downloaded report's "AA in Cloud" (e.g. zscaler.net); no filter */
+	[ZS_CLOUD] = {"cloud", "text", ALF_VALUE_PLAIN, {"AA in Cloud"}, 0},
 	[ZS_RAW] = {"raw", "jsonb", ALF_VALUE_RECORD, {NULL}, 0},
 };
 
@@ -118,12 +121,18 @@ static const ZsEnum zs_actions[] = {
 	{NULL, NULL}
 };
 
+/*
+ * A code may have several labels: the downloaded report writes
+ * "Successful" and "UI" (vendors.md §1.5; its failure label is not on
+ * record, "Failed" is inferred), the help pages "Success" and "Admin UI".
+ */
 static const ZsEnum zs_results[] = {
+	{"SUCCESS", "Successful"}, {"FAILURE", "Failed"},
 	{"SUCCESS", "Success"}, {"FAILURE", "Failure"}, {NULL, NULL}
 };
 
 static const ZsEnum zs_interfaces[] = {
-	{"UI", "Admin UI"}, {"API", "API"}, {NULL, NULL}
+	{"UI", "UI"}, {"API", "API"}, {"UI", "Admin UI"}, {NULL, NULL}
 };
 
 /* category and sub-category enums are not public [I]: these only */
@@ -173,7 +182,6 @@ zs_enum_table(int column)
 /*
  * The enum to send for value, matched to a label or code ignoring case,
  * spaces, hyphens and underscores (the local recheck is exact), or NULL.
- * "UI" is also taken for the interface.
  */
 static const char *
 zs_translate(int column, const char *value)

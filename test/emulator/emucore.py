@@ -769,5 +769,13 @@ class RequestHandler(BaseHTTPRequestHandler):
         if name == "stats":
             with srv.lock:
                 return json_response(200, dict(srv.stats))
+        if name == "dump":
+            # the ground truth for tests: the vendor module's own records,
+            # never a copy read back through a client
+            hook = getattr(sys.modules[type(srv.vendor).__module__], "dump", None)
+            if hook is None:
+                return text_response(404, "this vendor has no dump hook\n")
+            with srv.lock:
+                return json_response(200, hook(srv.vendor))
         return text_response(404, "unknown control endpoint; try /_emu/health, /_emu/log, "
-                                  "/_emu/reset, /_emu/config, /_emu/stats\n")
+                                  "/_emu/reset, /_emu/config, /_emu/stats, /_emu/dump\n")

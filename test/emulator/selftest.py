@@ -1887,6 +1887,8 @@ ZIA_CID, ZIA_SECRET, ZIA_AUD = "zia-test-client", "zia-test-secret", "https://ap
 ZIA_SESSION = "/api/v1/authenticatedSession"
 ZIA_REPORT = "/api/v1/auditlogEntryReport"
 ZIA_DOWNLOAD = ZIA_REPORT + "/download"
+ZIA_REPORT_HEADER = ["Time", "User", "Action", "AA in Cloud", "Result", "Client IP", "Interface",
+                     "Category", "Subcategory", "Resource", "Pre Action", "Post Action"]
 ZIA_UI_HEADER = ["Time", "Action", "Category", "Sub-Category", "Resource", "Admin ID",
                  "Client IP", "Interface", "Trace ID", "Result", "Pre Action", "Post Action"]
 ZIA_PLAIN_HEADER = ["Timestamp", "Admin ID", "Action", "Result", "Client IP", "Interface",
@@ -1984,12 +1986,13 @@ def zia_parse(text):
         text = text[1:]
     recs = list(csv.reader(io.StringIO(text, newline="")))
     hi = next(i for i, r in enumerate(recs) if r and r[0] in ("Time", "Timestamp")
-              and "Admin ID" in r)
+              and ("Admin ID" in r or "User" in r))
     header = recs[hi]
     rows, trailer = [], []
     for r in recs[hi + 1:]:
-        if len(r) == len(header):
-            rows.append(r)
+        # data rows may end in empty fields the header does not name
+        if len(r) >= len(header) and not any(r[len(header):]):
+            rows.append(r[:len(header)])
         elif r:
             trailer.append(r)
     return recs[:hi], header, rows, trailer
@@ -1999,14 +2002,23 @@ def zia_rows(text):
     """CSV text -> list of dicts keyed by the UI header names."""
     _, header, rows, _ = zia_parse(text)
     names = {"Timestamp": "Time", "Subcategory": "Sub-Category", "Pre-Action": "Pre Action",
-             "Post-Action": "Post Action"}
+             "Post-Action": "Post Action", "User": "Admin ID"}
     return [{names.get(h, h): v for h, v in zip(header, r)} for r in rows]
 
 
 def zia_epoch(text, zone="UTC"):
-    """Any of the four time formats -> epoch seconds (plain ones are in `zone`)."""
+    """Any of the five time formats -> epoch seconds (plain ones are in `zone`;
+    those with an abbreviation must be in `zone` too)."""
     import zoneinfo
     tz = zoneinfo.ZoneInfo(zone)
+    m = re.fullmatch(r"(\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d), (\w+)", text)
+    if m:                                           # report: "31 Dec 2021 23:59:59, AEST"
+        dt = datetime.datetime.strptime(m.group(1), "%d %b %Y %H:%M:%S").replace(tzinfo=tz)
+        if dt.tzname() != m.group(2):
+            dt = dt.replace(fold=1)
+            if dt.tzname() != m.group(2):
+                raise ValueError("zone %s is not %s's" % (m.group(2), zone))
+        return int(dt.timestamp())
     if re.match(r"\d{4}-\d\d-\d\dT", text):
         return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
     for fmt in ("%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"):
@@ -2233,9 +2245,9 @@ def test_zia_report(t, cl):
             ("subcategories URL_FILTERING_POLICY", {"subcategories": ["URL_FILTERING_POLICY"]},
              lambda x: x["Sub-Category"] == "URL Filtering Policy"),
             ("actionResult FAILURE", {"actionResult": "FAILURE"},
-             lambda x: x["Result"] == "Failure"),
+             lambda x: x["Result"] == "Failed"),
             ("actionInterface API", {"actionInterface": "API"},
-             lambda x: x["Interface"] == "API" and x["Trace ID"] != ""),
+             lambda x: x["Interface"] == "API"),
             ("adminName prefix 'auditor'", {"adminName": "auditor"},
              lambda x: x["Admin ID"].startswith("auditor"))):
         text, p = zs.report(d0, d1 + 0.999, **flt)
@@ -2322,8 +2334,8 @@ def test_zia_csv(t, cl):
     lo, hi = ZIA_DENSE_DAY + 8 * 3600, ZIA_DENSE_DAY + 11 * 3600
     zs.report(lo, hi)
     base = None
-    for style in ("ui", "plain"):
-        for fmt in ("plain", "iso", "us", "long"):
+    for style in ("report", "ui", "plain"):
+        for fmt in ("report", "plain", "iso", "us", "long"):
             cl.config(csv_style=style, time_format=fmt)
             text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
             pre, header, rows, trailer = zia_parse(text)
@@ -2331,7 +2343,13 @@ def test_zia_csv(t, cl):
             if base is None:
                 base = times
             name = "zia: csv_style=%s time_format=%s" % (style, fmt)
-            if style == "ui":
+            if style == "report":
+                t.check(name + ": fixture preamble and header, no footer",
+                        [p[0] for p in pre] == ["Administrator", "Report Created", "Start Time",
+                                                "End Time"]
+                        and pre[0] == ["Administrator", ZIA_USER]
+                        and header == ZIA_REPORT_HEADER and trailer == [], (pre, header, trailer))
+            elif style == "ui":
                 t.check(name + ": preamble, header, footer",
                         [p[0].split(":")[0] for p in pre[:4]]
                         == ["Admin Audit Logs Report", "Generated", "Time Zone", "Time Range"]
@@ -2344,6 +2362,45 @@ def test_zia_csv(t, cl):
             t.check(name + ": rows parse, times equal, newest first",
                     len(rows) > 50 and times == base and times == sorted(times, reverse=True)
                     and all(lo <= x <= hi for x in times), (len(rows), rows[:1]))
+    cl.config(csv_style="report", time_format="report")
+    text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
+    lines = text.split("\r\n")
+    rows = zia_rows(text)
+    t.check("zia: report style: data rows end with one comma more than the header",
+            lines[4].count(",") == 11 and lines[5].endswith(",")
+            and len(next(__import__("csv").reader([lines[5]]))) == 13, lines[4:6])
+    t.check("zia: report style: labels Successful/Failed, UI/API, AA in Cloud, times with zone",
+            {x["Result"] for x in rows} == {"Successful", "Failed"}
+            and {x["Interface"] for x in rows} == {"UI", "API"}
+            and {x["AA in Cloud"] for x in rows} == {"zscaler.net"}
+            and all(x["Time"].endswith(", UTC") for x in rows), rows[:1])
+    cl.config(csv_trace_id=1, csv_extra_fields=0)
+    text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
+    _, header, _, _ = zia_parse(text)
+    t.check("zia: csv_trace_id=1 appends Trace ID; csv_extra_fields=0 drops the comma",
+            header == ZIA_REPORT_HEADER + ["Trace ID"]
+            and not text.split("\r\n")[5].endswith(","), text.split("\r\n")[4:6])
+    cl.config(csv_trace_id=0, csv_extra_fields=1, profile_time_zone="Australia/Sydney")
+    text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
+    pre, _, rows, _ = zia_parse(text)
+    t.check("zia: profile_time_zone=Australia/Sydney: AEDT/AEST abbreviations, same instants",
+            re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d, AE[DS]T", pre[1][1])
+            and [zia_epoch(r[0], "Australia/Sydney") for r in rows] == base, (pre, rows[:1]))
+    cl.config(profile_time_zone="UTC")
+    # /_emu/dump: the dataset, keyed by the report header, with the instant
+    dump = json.loads(cl.ctl("dump").body)
+    lo_i = [i for i, d in enumerate(dump) if lo * 1000 <= d["_epoch_ms"] <= hi * 1000]
+    got = sorted((zia_epoch(r["Time"]), r["Admin ID"], r["Action"], r["Result"])
+                 for r in zia_rows(zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")))
+    t.check("zia: /_emu/dump: every record, report header keys + Trace ID + _epoch_ms",
+            len(dump) == 3000 and set(dump[0]) == set(ZIA_REPORT_HEADER) | {"Trace ID", "_epoch_ms"}
+            and [d["_epoch_ms"] for d in dump] == sorted(d["_epoch_ms"] for d in dump),
+            (len(dump), dump[:1]))
+    t.check("zia: /_emu/dump agrees with the report's rows (times as written, instants)",
+            sorted((d["_epoch_ms"] // 1000, d["User"], d["Action"], d["Result"])
+                   for d in (dump[i] for i in lo_i)) == got
+            and all(zia_epoch(dump[i]["Time"]) * 1000 == dump[i]["_epoch_ms"] for i in lo_i),
+            len(lo_i))
     cl.config(csv_style="ui", time_format="plain")
     text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
     t.check("zia: CRLF record separators", "\r\n" in text and text.endswith("\r\n"))
@@ -2360,10 +2417,10 @@ def test_zia_csv(t, cl):
     t.check("zia: CSV labels, not enums", {x["Interface"] for x in rows} <= {"Admin UI", "API"}
             and {x["Result"] for x in rows} <= {"Success", "Failure"}
             and "Update" in {x["Action"] for x in rows})
-    cl.config(time_zone="America/Los_Angeles", time_format="long")
+    cl.config(profile_time_zone="America/Los_Angeles", time_format="long")
     text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
     pre, _, rows, _ = zia_parse(text)
-    t.check("zia: time_zone=America/Los_Angeles, long format",
+    t.check("zia: profile_time_zone=America/Los_Angeles, long format",
             pre[2] == ["Time Zone: America/Los_Angeles"]
             and all(re.fullmatch(r"[A-Z][a-z]+ \d{1,2}, \d{4} \d\d:\d\d:\d\d [AP]M P[DS]T", r[0])
                     for r in rows)
@@ -2372,12 +2429,13 @@ def test_zia_csv(t, cl):
     rows = zia_parse(zs.req("GET", ZIA_DOWNLOAD).body.decode())[2]
     t.eq("zia: plain format in America/Los_Angeles",
          [zia_epoch(r[0], "America/Los_Angeles") for r in rows], base)
-    cl.config(time_zone="UTC", csv_line_end="lf", csv_bom=1, csv_footer=0)
+    cl.config(profile_time_zone="UTC", csv_line_end="lf", csv_bom=1, csv_footer=0)
     text = zs.req("GET", ZIA_DOWNLOAD).body.decode("utf-8")
     t.check("zia: csv_bom, csv_line_end=lf, csv_footer=0",
             text.startswith("\ufeffAdmin Audit Logs Report\n") and "\r\n" not in text
             and zia_parse(text)[3] == [])
-    t.eq("zia: bad time_zone -> 400", cl.ctl("config", [("time_zone", "Mars/Base")]).status, 400)
+    t.eq("zia: bad profile_time_zone -> 400",
+         cl.ctl("config", [("profile_time_zone", "Mars/Base")]).status, 400)
     t.eq("zia: short api_key -> 400", cl.ctl("config", [("api_key", "short")]).status, 400)
     cl.reset()
 
@@ -2432,7 +2490,9 @@ def test_zia_limits(t, cl):
             cfg["records"] == 3000 and cfg["report_delay_ms"] == 1500 and cfg["row_cap"] == 1000
             and cfg["pending_status"] == "EXECUTING" and cfg["session_idle_s"] == 300
             and cfg["post_per_min"] == 10 and cfg["post_per_hour"] == 40
-            and cfg["csv_style"] == "ui" and cfg["time_format"] == "plain", cfg)
+            and cfg["csv_style"] == "report" and cfg["time_format"] == "report"
+            and cfg["profile_time_zone"] == "UTC" and cfg["csv_extra_fields"] == 1
+            and cfg["csv_trace_id"] == 0, cfg)
 
 
 # ---- Resolver

@@ -32,6 +32,15 @@ test_find_header(void)
 	/* preamble lines, CRLF */
 	UNIT_CHECK_INT(find("Admin Audit Logs Report\r\nGenerated: 2026-11-23 10:00:00\r\n"
 						"\r\nTime,Action,Category\r\nx,y,z\r\n"), 59);
+	/* ZIA's downloaded report, as a public SDK's test fixture shows it */
+	UNIT_CHECK_INT(find("Administrator,admin@test.example.com\n"
+						"Report Created,\"31 Dec 2021 23:59:59, AEDT\"\n"
+						"Start Time,\"31 Dec 2021 23:59:59, AEST\"\n"
+						"End Time,\"31 Dec 2021 23:59:59, AEST\"\n"
+						"Time,User,Action,AA in Cloud,Result,Client IP,Interface,Category,"
+						"Subcategory,Resource,Pre Action,Post Action\n"
+						"\"31 Dec 2021 23:59:59, AEST\",admin@test.example.com,Sign In,"
+						"zscaler.net,Successful,203.0.113.1,UI,Login,Login,,,,\n"), 159);
 	/* a stray quote in a preamble line does no harm */
 	UNIT_CHECK_INT(find("Report \"Q4\nTime,Action\n"), 11);
 	UNIT_CHECK_INT(find("\"unterminated, Time, Action\nTime,Action\n"), 28);

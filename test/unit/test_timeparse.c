@@ -24,96 +24,26 @@ typedef struct InstantCase
 #define BASE_USEC 1795428000000000LL
 
 static const InstantCase instant_cases[] = {
-	/* ISO 8601 / RFC 3339 */
+	/* RFC 3339 / ISO 8601 extended format, what JSON vendors send */
 	{"2026-11-23T10:00:00Z", BASE_USEC, ALF_TZ_OFFSET, 0},
 	{"2026-11-23 10:00:00", BASE_USEC, ALF_TZ_NONE, 0},
+	{"2026-11-23T10:00:00", BASE_USEC, ALF_TZ_NONE, 0},
 	{"2026-11-23T10:00Z", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23t10:00:00z", BASE_USEC, ALF_TZ_OFFSET, 0},
+	{"2026-11-23 10:00", BASE_USEC, ALF_TZ_NONE, 0},
 	{"2026-11-23T10:00:00.5Z", BASE_USEC + 500000, ALF_TZ_OFFSET, 0},
 	{"2026-11-23T10:00:00.515Z", BASE_USEC + 515000, ALF_TZ_OFFSET, 0},
 	{"2026-11-23T10:00:00.123456Z", BASE_USEC + 123456, ALF_TZ_OFFSET, 0},
-	{"2026-11-23T10:00:00.123456789Z", BASE_USEC + 123456, ALF_TZ_OFFSET, 0},
-	{"2026-11-23T10:00:00.999999999Z", BASE_USEC + 999999, ALF_TZ_OFFSET, 0},
-	{"2026-11-23T10:00:00.000000001Z", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23T10:00:00,5Z", BASE_USEC + 500000, ALF_TZ_OFFSET, 0},
+	{"2026-11-23T10:00:00.000001Z", BASE_USEC + 1, ALF_TZ_OFFSET, 0},
 	{"2026-11-23T10:00:00+05:30", 1795408200000000LL, ALF_TZ_OFFSET, 19800},
 	{"2026-11-23T10:00:00+0530", 1795408200000000LL, ALF_TZ_OFFSET, 19800},
 	{"2026-11-23T10:00:00-0800", 1795456800000000LL, ALF_TZ_OFFSET, -28800},
 	{"2026-11-23T10:00:00-08:00", 1795456800000000LL, ALF_TZ_OFFSET, -28800},
 	{"2026-11-23T10:00:00+05", 1795410000000000LL, ALF_TZ_OFFSET, 18000},
-	{"2026-11-23 10:00:00 UTC", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23 10:00:00 GMT", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23 10:00:00 utc", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23 10:00:00 +00:00", BASE_USEC, ALF_TZ_OFFSET, 0},
+	{"2026-11-23T10:00:00.25+05", 1795410000250000LL, ALF_TZ_OFFSET, 18000},
+	{"2026-11-23T10:00+15:59", 1795370460000000LL, ALF_TZ_OFFSET, 57540},
 	{"2026-11-23 10:00:00+00", BASE_USEC, ALF_TZ_OFFSET, 0},	/* PostgreSQL's own output */
-	{"2026-11-23 10:00:00 UTC+05:30", 1795408200000000LL, ALF_TZ_OFFSET, 19800},
-	{"2026-11-23 10:00:00 GMT-8", 1795456800000000LL, ALF_TZ_OFFSET, -28800},
 	{"2026-11-23", 1795392000000000LL, ALF_TZ_NONE, 0},
 	{"  \t2026-11-23T10:00:00Z \n", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"\"2026-11-23T10:00:00Z\"", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"20261123T100000Z", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"20261123T1000", BASE_USEC, ALF_TZ_NONE, 0},
-	{"20261123T100000.5+0530", 1795408200500000LL, ALF_TZ_OFFSET, 19800},
-	/* Go's time.String(): offset wins, abbreviation ignored */
-	{"2026-11-23 10:00:00.123 -0800 PST", 1795456800123000LL, ALF_TZ_OFFSET, -28800},
-	{"2026-11-23 10:00:00 +0000 UTC", BASE_USEC, ALF_TZ_OFFSET, 0},
-	/* Java ZonedDateTime / RFC 9557: offset wins over the bracketed name */
-	{"2026-11-23T10:00+05:30[Asia/Kolkata]", 1795408200000000LL, ALF_TZ_OFFSET, 19800},
-	{"2026-11-23T10:00:00Z[UTC]", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"2026-11-23T10:00:00Z[Etc/UTC][u-ca=iso8601]", BASE_USEC, ALF_TZ_OFFSET, 0},
-
-	/* other numeric date orders */
-	{"2026/11/23 10:00:00", BASE_USEC, ALF_TZ_NONE, 0},
-	{"11/23/2026 10:00:00", BASE_USEC, ALF_TZ_NONE, 0},
-	{"11-23-2026 10:00", BASE_USEC, ALF_TZ_NONE, 0},
-	{"23/11/2026 10:00:00", BASE_USEC, ALF_TZ_NONE, 0},	/* first > 12: D/M/Y */
-	{"23.11.2026 10:00", BASE_USEC, ALF_TZ_NONE, 0},	/* '.': always D.M.Y */
-	{"05/06/2026", 1778025600000000LL, ALF_TZ_NONE, 0},	/* ambiguous: US, May 6 */
-	{"06.05.2026", 1778025600000000LL, ALF_TZ_NONE, 0},	/* European, May 6 */
-	{"11/23/2026 10:00:00 PM UTC", 1795471200000000LL, ALF_TZ_OFFSET, 0},
-
-	/* AM/PM edges */
-	{"11/23/2026 10:00 AM", BASE_USEC, ALF_TZ_NONE, 0},
-	{"11/23/2026 12:05:09 pm", 1795435509000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 12:05:09 AM", 1795392309000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 12:00 PM", 1795435200000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 12:00 am", 1795392000000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 11:59:59 PM", 1795478399000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 1:00 PM", 1795438800000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 1:00PM", 1795438800000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 10:00 p.m.", 1795471200000000LL, ALF_TZ_NONE, 0},
-	{"11/23/2026 0:30 AM", 1795393800000000LL, ALF_TZ_NONE, 0},	/* as PostgreSQL */
-
-	/* month names */
-	{"23-Nov-2026 10:00:00", BASE_USEC, ALF_TZ_NONE, 0},
-	{"23 November 2026 10:00", BASE_USEC, ALF_TZ_NONE, 0},
-	{"Nov 23, 2026 10:00:00 AM", BASE_USEC, ALF_TZ_NONE, 0},
-	{"NOV 23, 2026 10:00:00 am", BASE_USEC, ALF_TZ_NONE, 0},
-	{"Nov. 23, 2026, 10:00 AM", BASE_USEC, ALF_TZ_NONE, 0},
-	{"Monday, November 23, 2026 10:00 AM", BASE_USEC, ALF_TZ_NONE, 0},
-	{"Sunday, November 22nd, 2026", 1795305600000000LL, ALF_TZ_NONE, 0},
-	{"Sept 23, 2026", 1790121600000000LL, ALF_TZ_NONE, 0},
-
-	/* RFC 1123 / 2822 (HTTP dates, Retry-After) */
-	{"Mon, 23 Nov 2026 10:00:00 GMT", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"mon, 23 nov 2026 10:00:00 gmt", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"Mon, 23 Nov 2026 10:00:00 +0000", BASE_USEC, ALF_TZ_OFFSET, 0},
-	{"Thu, 01 Jan 1970 00:00:00 GMT", 0, ALF_TZ_OFFSET, 0},
-
-	/* JavaScript Date.toString() */
-	{"Sat Jan 04 2020 22:36:52 GMT+0530 (India Standard Time)", 1578157612000000LL,
-	ALF_TZ_OFFSET, 19800},
-	{"Sat Jan 04 2020 22:36:52 GMT+0530", 1578157612000000LL, ALF_TZ_OFFSET, 19800},
-	{"Sun Jul 20 1969 20:17:40 GMT-0500 (Central Daylight Time)", -14164940000000LL,
-	ALF_TZ_OFFSET, -18000},
-
-	/* ctime / asctime / Twitter */
-	{"Mon Nov 23 10:00:00 2026", BASE_USEC, ALF_TZ_NONE, 0},
-	{"Tue Nov  3 10:00:00 UTC 2026", BASE_USEC - 20LL * 86400 * 1000000, ALF_TZ_OFFSET, 0},
-	{"Mon Nov 23 10:00:00 +0000 2026", BASE_USEC, ALF_TZ_OFFSET, 0},
-
-	/* Apache common log */
-	{"23/Nov/2026:10:00:00 +0000", BASE_USEC, ALF_TZ_OFFSET, 0},
 
 	/* calendar edges */
 	{"2000-02-29T00:00:00Z", 951782400000000LL, ALF_TZ_OFFSET, 0},
@@ -123,41 +53,8 @@ static const InstantCase instant_cases[] = {
 	{"1970-01-01T00:00:00Z", 0, ALF_TZ_OFFSET, 0},
 	{"1969-12-31T23:59:59.5Z", -500000, ALF_TZ_OFFSET, 0},
 	{"2026-12-31T23:30:00-01:00", 1798763400000000LL, ALF_TZ_OFFSET, -3600},	/* next year in UTC */
-	{"2016-12-31T23:59:60Z", 1483228800000000LL, ALF_TZ_OFFSET, 0},	/* leap second */
 	{"0001-01-01T00:00:00Z", -62135596800000000LL, ALF_TZ_OFFSET, 0},
-	{"0000-01-01", -62167219200000000LL, ALF_TZ_NONE, 0},
 	{"9999-12-31T23:59:59.999999Z", 253402300799999999LL, ALF_TZ_OFFSET, 0},
-};
-
-/* A timestamp with a named zone: fields as written plus the name. */
-typedef struct NamedCase
-{
-	const char *input;
-	int			year,
-				month,
-				day,
-				hour,
-				minute,
-				second;
-	const char *zone;
-} NamedCase;
-
-static const NamedCase named_cases[] = {
-	{"November 23, 2026 at 10:00:00 PM PST", 2026, 11, 23, 22, 0, 0, "PST"},
-	{"Mon Nov 23 10:00:00 PST 2026", 2026, 11, 23, 10, 0, 0, "PST"},
-	{"2026-11-23 10:00:00 PDT", 2026, 11, 23, 10, 0, 0, "PDT"},
-	{"2026-11-23 10:00:00 CET", 2026, 11, 23, 10, 0, 0, "CET"},
-	{"23-Nov-2026 10:00:00 IST", 2026, 11, 23, 10, 0, 0, "IST"},
-	{"2026-11-23T10:00:00 America/Los_Angeles", 2026, 11, 23, 10, 0, 0,
-	"America/Los_Angeles"},
-	{"2026-11-23 10:00:00 Asia/Kolkata", 2026, 11, 23, 10, 0, 0, "Asia/Kolkata"},
-	{"2026-11-23 10:00:00 America/Port-au-Prince", 2026, 11, 23, 10, 0, 0,
-	"America/Port-au-Prince"},
-	{"2026-11-23 10:00:00 Etc/GMT+8", 2026, 11, 23, 10, 0, 0, "Etc/GMT+8"},
-	{"11/23/2026 12:05:09 pm pst", 2026, 11, 23, 12, 5, 9, "pst"},
-	{"2026-11-23T10:00:00[Europe/Paris]", 2026, 11, 23, 10, 0, 0, "Europe/Paris"},
-	{"2026-11-23T10:00:00[!America/New_York]", 2026, 11, 23, 10, 0, 0,
-	"America/New_York"},
 };
 
 /* A bare epoch number. */
@@ -175,8 +72,7 @@ static const EpochCase epoch_cases[] = {
 	{"1700000000123.456", 1700000000123456LL},
 	{"1700000000123456", 1700000000123456LL},	/* 16 digits: microseconds */
 	{"1700000000123456789", 1700000000123456LL},	/* 19 digits: nanoseconds */
-	{"\"1700000000\"", 1700000000000000LL},
-	{" '1700000000' ", 1700000000000000LL},
+	{" 1700000000 ", 1700000000000000LL},
 	{"+1700000000", 1700000000000000LL},
 	{"0", 0},
 	{"-1.5", -1500000LL},
@@ -184,32 +80,30 @@ static const EpochCase epoch_cases[] = {
 	{"100000000000", 100000000000000LL},	/* 1e11: milliseconds */
 	{"99999999999999", 99999999999999000LL},	/* just below 1e14: ms */
 	{"100000000000000", 100000000000000LL},	/* 1e14: microseconds */
-	{"/Date(1700000000000)/", 1700000000000000LL},	/* Microsoft JSON */
-	{"\\/Date(1700000000000+0100)\\/", 1700000000000000LL},
-	{"/Date(-86400000)/", -86400000000LL},
 };
 
+/*
+ * Not for the fast path.  Many are times PostgreSQL reads (the caller then
+ * asks it): other layouts, zone names, and edges where only it knows the
+ * answer (24:00, leap seconds, rounding of a 7th fraction digit).
+ */
 static const char *const rejected_inputs[] = {
-	"", "   ", "\"\"", "abc", "now", "-", "+", "1.", ".5", "1e9", "0x10", "12abc",
-	"--5", "1.2.3", "9223372036854775808", "\"2026-11-23",
+	"", "   ", "abc", "now", "epoch", "-", "+", "1.", ".5", "1e9", "0x10", "12abc",
+	"--5", "1.2.3", "9223372036854775808", "\"1700000000\"", "\"2026-11-23\"",
 	"2026-13-01", "2026-00-10", "2026-11-00", "2026-11-31", "2026-04-31",
-	"2026-02-29", "1900-02-29", "2100-02-29",
+	"2026-02-29", "1900-02-29", "2100-02-29", "0000-01-01", "99999-01-01",
 	"2026-11-23T24:00:00", "2026-11-23T10:60:00", "2026-11-23T10:00:61",
+	"2016-12-31T23:59:60Z", "2026-11-23T10:00:00.1234567Z",
 	"2026-11-23T1:0:00", "2026-11-23T10", "2026-11-23T", "2026-11-23T10:00:00.Z",
+	"2026-11-23t10:00:00z", "2026-11-23T10:00:00,5Z", "2026-1-23", "2026/11/23",
 	"2026-11-23T10:00:00Zjunk", "2026-11-23T10:00:00Z junk", "2026-11-23 junk",
-	"2026-11-23T10:00:00+25:00", "2026-11-23T10:00:00+05:3", "2026-11-23T10:00:00+5",
-	"2026-11-23T10:00:00+05:30 extra",
-	"2026-11-23 13:00 PM", "2026-11-23 (comment)", "2026-11-23 10:00:00 (x",
-	"2026-11-23 10:00:00 (a (b))", "2026-11", "26-11-23", "20261123T10Z",
-	"20261123T250000Z", "99999-01-01", "2026-11-23 10:00:00 January",
-	"13/13/2026", "11/23/26", "11/23", "23.13.2026", "11 23 2026",
-	"Nov 23", "Nov 32, 2026", "Nov 23 10:00:00", "Mon Nov 23 10:00:00 PST",
-	"Foo 23, 2026", "MonNov 23 2026", "10:00:00",
-	"Sat Jan 04 2020 22:36:52 GMT+0530 (India Standard Time",
-	"2026-11-23T10:00:00Z[UTC", "2026-11-23T10:00:00Z[]", "2026-11-23T10:00:00[Bad Zone]",
-	"2026-11-23[Europe/Paris]",
-	"/Date(abc)/", "/Date(1700000000000", "/Date()/",
-	"2026-11-23 10:00:00 A", "2026-11-23 10:00:00 Very/Long/Zone/Name/That/Goes/On/And/On/Past/Sixty/Four/Characters/Total",
+	"2026-11-23T10:00:00+16:00", "2026-11-23T10:00:00+05:60", "2026-11-23T10:00:00+05:3",
+	"2026-11-23T10:00:00+5", "2026-11-23T10:00:00 +05:30", "2026-11-23Z",
+	"2026-11-23 10:00:00 UTC", "2026-11-23 10:00:00 PST", "2026-11-23 10:00:00 Asia/Kolkata",
+	"2026-11-23T10:00:00+05:30[Asia/Kolkata]", "20261123T100000Z",
+	"Mon, 23 Nov 2026 10:00:00 GMT", "11/23/2026 10:00:00 PM", "23 Nov 2026 10:00:00, UTC",
+	"Nov 23, 2026 10:00:00 AM PST", "Sat Jan 04 2020 22:36:52 GMT+0530 (India Standard Time)",
+	"/Date(1700000000000)/", "10:00:00",
 };
 
 static long long
@@ -241,33 +135,6 @@ test_instant_cases(void)
 			UNIT_CHECK_INT(t.tz_offset_sec, tc->offset_sec);
 		UNIT_CHECK_INT(alf_time_to_epoch_usec(&t, &usec), 1);
 		UNIT_CHECK_INT(usec, tc->expected_usec);
-	}
-	UNIT_SET_CONTEXT("");
-}
-
-static void
-test_named_cases(void)
-{
-	size_t		i;
-
-	for (i = 0; i < sizeof(named_cases) / sizeof(named_cases[0]); i++)
-	{
-		const NamedCase *tc = &named_cases[i];
-		AlfParsedTime t;
-		long long	usec = 0;
-
-		UNIT_SET_CONTEXT(tc->input);
-		UNIT_CHECK_INT(alf_parse_time(tc->input, &t), 1);
-		UNIT_CHECK_INT(t.tz_kind, ALF_TZ_NAME);
-		UNIT_CHECK_STR(t.tz_name, tc->zone);
-		UNIT_CHECK_INT(t.year, tc->year);
-		UNIT_CHECK_INT(t.month, tc->month);
-		UNIT_CHECK_INT(t.day, tc->day);
-		UNIT_CHECK_INT(t.hour, tc->hour);
-		UNIT_CHECK_INT(t.minute, tc->minute);
-		UNIT_CHECK_INT(t.second, tc->second);
-		/* The caller must resolve names itself. */
-		UNIT_CHECK_INT(alf_time_to_epoch_usec(&t, &usec), 0);
 	}
 	UNIT_SET_CONTEXT("");
 }
@@ -330,22 +197,10 @@ test_fields_as_written(void)
 	UNIT_CHECK_INT(t.usec, 515000);
 	UNIT_CHECK_INT(t.tz_offset_sec, -28800);
 
-	/* Epoch inputs also get UTC calendar fields. */
+	/* Epochs give the instant only. */
 	UNIT_CHECK_INT(alf_parse_time("1700000000.25", &t), 1);
-	UNIT_CHECK_INT(t.year, 2023);
-	UNIT_CHECK_INT(t.month, 11);
-	UNIT_CHECK_INT(t.day, 14);
-	UNIT_CHECK_INT(t.hour, 22);
-	UNIT_CHECK_INT(t.minute, 13);
-	UNIT_CHECK_INT(t.second, 20);
-	UNIT_CHECK_INT(t.usec, 250000);
-	UNIT_CHECK_INT(t.tz_kind, ALF_TZ_OFFSET);
-
-	UNIT_CHECK_INT(alf_parse_time("-1.5", &t), 1);
-	UNIT_CHECK_INT(t.year, 1969);
-	UNIT_CHECK_INT(t.hour, 23);
-	UNIT_CHECK_INT(t.second, 58);
-	UNIT_CHECK_INT(t.usec, 500000);
+	UNIT_CHECK_INT(t.is_epoch, 1);
+	UNIT_CHECK_INT(t.epoch_usec, 1700000000250000LL);
 
 	/* A failed parse leaves the output zeroed. */
 	UNIT_CHECK_INT(alf_parse_time("2026-11-23T10:00:00+05:30 junk", &t), 0);
@@ -475,12 +330,12 @@ test_format(void)
 	UNIT_CHECK_INT(alf_format_date_utc(BASE_USEC, buf, 11), 10);
 }
 
-/* format -> parse returns the same instant over years 0..9999. */
+/* format -> parse returns the same instant over years 1..9999. */
 static void
 test_round_trip(void)
 {
 	unsigned long long state = 0x9E3779B97F4A7C15ULL;
-	long long	lo = -62167219200000000LL;	/* 0000-01-01 */
+	long long	lo = -62135596800000000LL;	/* 0001-01-01 */
 	long long	span = 253402300799999999LL - lo;
 	int			mismatches = 0;
 	int			i;
@@ -534,7 +389,6 @@ int
 main(void)
 {
 	test_instant_cases();
-	test_named_cases();
 	test_epoch_cases();
 	test_rejections();
 	test_fields_as_written();

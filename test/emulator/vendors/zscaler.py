@@ -64,8 +64,14 @@ ACTION_LABELS = {
     "SIGN_IN": "Sign In", "SIGN_OUT": "Sign Out", "STAGE_PAC_VERSION": "Stage PAC Version",
     "UPDATE": "Update",
 }
+# Labels of result and interface depend on the layout: the downloaded
+# report (a public SDK's fixture, vendors.md section 1.5) writes "Successful"
+# and "UI"; the failure label is not in that fixture ("Failed" [I]).  The
+# older layouts keep the labels of the help pages ("Success", "Admin UI").
 RESULT_LABELS = {"SUCCESS": "Success", "FAILURE": "Failure"}
 INTERFACE_LABELS = {"UI": "Admin UI", "API": "API"}
+REPORT_RESULT_LABELS = {"SUCCESS": "Successful", "FAILURE": "Failed"}       # Failed: [I]
+REPORT_INTERFACE_LABELS = {"UI": "UI", "API": "API"}
 
 # category enum -> (label, [(sub-category enum, label)])                  [I]
 CATEGORIES = {
@@ -104,12 +110,18 @@ SUBCATEGORY_PARENT = {s: c for c, (_, subs) in CATEGORIES.items() for s, _ in su
 POLICY_CATEGORIES = ["ACCESS_CONTROL", "FIREWALL_POLICY", "SECURITY", "DATA_LOSS_PREVENTION",
                      "ADMINISTRATION", "TRAFFIC_FORWARDING"]
 
+# csv_style=report (the default): the SDK fixture's header; "Trace ID" is
+# appended with csv_trace_id=1 [I]
+REPORT_HEADER = ["Time", "User", "Action", "AA in Cloud", "Result", "Client IP", "Interface",
+                 "Category", "Subcategory", "Resource", "Pre Action", "Post Action"]
 UI_HEADER = ["Time", "Action", "Category", "Sub-Category", "Resource", "Admin ID", "Client IP",
              "Interface", "Trace ID", "Result", "Pre Action", "Post Action"]
 PLAIN_HEADER = ["Timestamp", "Admin ID", "Action", "Result", "Client IP", "Interface",
                 "Category", "Subcategory", "Resource", "Pre-Action", "Post-Action", "Trace ID"]
 UI_TITLE = "Admin Audit Logs Report"
 
+MONTHS_SHORT = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
 
@@ -243,6 +255,10 @@ def format_time(epoch, zone, style):
             suffix = "%s%02d:%02d" % (sign, abs(mins) // 60, abs(mins) % 60)
         return "%04d-%02d-%02dT%02d:%02d:%02d%s" % (dt.year, dt.month, dt.day, dt.hour,
                                                     dt.minute, dt.second, suffix)
+    if style == "report":
+        # "31 Dec 2021 23:59:59, AEST": the zone's abbreviation on that date
+        return "%02d %s %04d %02d:%02d:%02d, %s" % (dt.day, MONTHS_SHORT[dt.month - 1], dt.year,
+                                                    dt.hour, dt.minute, dt.second, dt.tzname())
     h12 = dt.hour % 12 or 12
     ampm = "AM" if dt.hour < 12 else "PM"
     if style == "us":
@@ -318,14 +334,25 @@ class Vendor(emucore.VendorBase):
         "req_per_hour": Key(1000, minimum=0, doc="every other resource+method, per hour"),
         "read_only": Key(0, minimum=0, maximum=1, doc="maintenance: report POST gets 403"),
         # CSV
-        "csv_style": Key("ui", "choice", choices=("ui", "plain"),
-                         doc="ui: preamble + UI header + footer; plain: header on line 1"),
+        "csv_style": Key("report", "choice", choices=("report", "ui", "plain"),
+                         doc="report: the SDK fixture's layout; ui: the emulator's older "
+                             "preamble + UI header + footer; plain: header on line 1"),
+        "csv_trace_id": Key(0, minimum=0, maximum=1,
+                            doc="report style: append a Trace ID column [I]"),
+        "csv_extra_fields": Key(1, minimum=0, maximum=5,
+                                doc="empty fields after the last column of each data row "
+                                    "(the fixture's trailing comma)"),
+        "csv_extra_value": Key("", "str",
+                               doc="text of those extra fields (for testing a client's "
+                                   "refusal of values without a column)"),
+        "cloud": Key("zscaler.net", "str", doc="the tenant's cloud (AA in Cloud)"),
         "csv_footer": Key(1, minimum=0, maximum=1, doc="ui style: trailing 'Total: N' line"),
         "csv_order": Key("desc", "choice", choices=("desc", "asc"), doc="row order [I]"),
         "csv_line_end": Key("crlf", "choice", choices=("crlf", "lf"), doc="record separator"),
         "csv_bom": Key(0, minimum=0, maximum=1, doc="start the CSV with a UTF-8 BOM"),
-        "time_zone": _ZoneKey("UTC", "str", doc="zone of CSV times (admin profile)"),
-        "time_format": Key("plain", "choice", choices=("plain", "iso", "us", "long"),
+        "profile_time_zone": _ZoneKey("UTC", "str",
+                                      doc="zone of CSV times (the admin's My Profile zone)"),
+        "time_format": Key("report", "choice", choices=("report", "plain", "iso", "us", "long"),
                            doc="format of CSV times"),
         # dataset shape
         "burst_second_rows": Key(40, minimum=0, regenerate=True,
@@ -884,37 +911,87 @@ class Vendor(emucore.VendorBase):
         return Response(200, body.encode("utf-8"), "text/csv;charset=UTF-8",
                         [("Content-Disposition", 'attachment; filename="AuditLogReport.csv"')])
 
+    def _labels(self):
+        """-> (result labels, interface labels) of the configured layout."""
+        if self.config["csv_style"] == "report":
+            return REPORT_RESULT_LABELS, REPORT_INTERFACE_LABELS
+        return RESULT_LABELS, INTERFACE_LABELS
+
+    def report_fields(self, r):
+        """One record as {REPORT_HEADER name: text as the download writes it,
+        with the current labels, time format and zone}, plus "Trace ID"."""
+        cfg = self.config
+        results, interfaces = self._labels()
+        zone = zoneinfo.ZoneInfo(cfg["profile_time_zone"])
+        return {"Time": format_time(r["t"], zone, cfg["time_format"]), "User": r["admin"],
+                "Action": ACTION_LABELS[r["action"]], "AA in Cloud": cfg["cloud"],
+                "Result": results[r["result"]], "Client IP": r["client_ip"],
+                "Interface": interfaces[r["interface"]],
+                "Category": CATEGORY_LABELS[r["category"]],
+                "Subcategory": SUBCATEGORY_LABELS[r["subcategory"]], "Resource": r["resource"],
+                "Pre Action": r["pre"], "Post Action": r["post"], "Trace ID": r["trace_id"]}
+
     def _render_csv(self, rep):
         cfg = self.config
-        zone = zoneinfo.ZoneInfo(cfg["time_zone"])
+        zone = zoneinfo.ZoneInfo(cfg["profile_time_zone"])
         fmt = cfg["time_format"]
         end = "\r\n" if cfg["csv_line_end"] == "crlf" else "\n"
         rows = rep["rows"] if cfg["csv_order"] == "asc" else list(reversed(rep["rows"]))
+        extra = [cfg["csv_extra_value"]] * cfg["csv_extra_fields"]
         out = ["\ufeff"] if cfg["csv_bom"] else []
-        if cfg["csv_style"] == "ui":
+        style = cfg["csv_style"]
+        if style == "report":
+            # vendors.md section 1.5: the SDK fixture of a downloaded report
+            def when(ms):
+                return format_time(ms // 1000, zone, fmt)
+            out.append(csv_line(["Administrator", cfg["username"]], end))
+            out.append(csv_line(["Report Created", when(rep["ready_ms"])], end))
+            out.append(csv_line(["Start Time", when(rep["start_ms"])], end))
+            out.append(csv_line(["End Time", when(rep["end_ms"])], end))
+            header = REPORT_HEADER + (["Trace ID"] if cfg["csv_trace_id"] else [])
+            out.append(csv_line(header, end))
+            for r in rows:
+                f = self.report_fields(r)
+                out.append(csv_line([f[h] for h in header] + extra, end))
+        elif style == "ui":
             out.append(csv_line([UI_TITLE], end))
             out.append(csv_line(["Generated: " + format_time(rep["ready_ms"] // 1000, zone, fmt)],
                                 end))
-            out.append(csv_line(["Time Zone: " + cfg["time_zone"]], end))
+            out.append(csv_line(["Time Zone: " + cfg["profile_time_zone"]], end))
             out.append(csv_line(["Time Range: %s - %s" % (
                 format_time(rep["start_ms"] // 1000, zone, fmt),
                 format_time(rep["end_ms"] // 1000, zone, fmt))], end))
             out.append(end)
             out.append(csv_line(UI_HEADER, end))
             for r in rows:
+                f = self.report_fields(r)
                 out.append(csv_line([
-                    format_time(r["t"], zone, fmt), ACTION_LABELS[r["action"]],
-                    CATEGORY_LABELS[r["category"]], SUBCATEGORY_LABELS[r["subcategory"]],
-                    r["resource"], r["admin"], r["client_ip"], INTERFACE_LABELS[r["interface"]],
-                    r["trace_id"], RESULT_LABELS[r["result"]], r["pre"], r["post"]], end))
+                    f["Time"], f["Action"], f["Category"], f["Subcategory"], f["Resource"],
+                    f["User"], f["Client IP"], f["Interface"], f["Trace ID"], f["Result"],
+                    f["Pre Action"], f["Post Action"]] + extra, end))
             if cfg["csv_footer"]:
                 out.append(csv_line(["Total: %d" % len(rows)], end))
         else:
             out.append(csv_line(PLAIN_HEADER, end))
             for r in rows:
+                f = self.report_fields(r)
                 out.append(csv_line([
-                    format_time(r["t"], zone, fmt), r["admin"], ACTION_LABELS[r["action"]],
-                    RESULT_LABELS[r["result"]], r["client_ip"], INTERFACE_LABELS[r["interface"]],
-                    CATEGORY_LABELS[r["category"]], SUBCATEGORY_LABELS[r["subcategory"]],
-                    r["resource"], r["pre"], r["post"], r["trace_id"]], end))
+                    f["Time"], f["User"], f["Action"], f["Result"], f["Client IP"],
+                    f["Interface"], f["Category"], f["Subcategory"], f["Resource"],
+                    f["Pre Action"], f["Post Action"], f["Trace ID"]] + extra, end))
         return "".join(out)
+
+
+def dump(vendor):
+    """/_emu/dump: every record of the dataset inside the retention, oldest
+    first, keyed by the default layout's header names (plus "Trace ID"),
+    values as the download would write them now, and "_epoch_ms" the exact
+    instant."""
+    oldest = int(emucore.resolve_anchor(vendor.config["anchor"]).timestamp()) \
+        - vendor.config["retention_days"] * DAY
+    out = []
+    for r in vendor.rows[bisect.bisect_left(vendor.times, oldest):]:
+        f = vendor.report_fields(r)
+        f["_epoch_ms"] = r["t"] * 1000
+        out.append(f)
+    return out
