@@ -29,7 +29,8 @@ CREATE VIEW rs_exports AS
   SELECT n, (body->>'dateStart')::bigint AS date_start, (body->>'dateEnd')::bigint AS date_end
     FROM rs_req WHERE method = 'POST';
 
--- EXPLAIN: dateStart/dateEnd in seconds, the end inclusive
+-- EXPLAIN: dateStart/dateEnd in seconds, the end one second late (rows
+-- past the range are dropped locally)
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT * FROM resolver_audit WHERE date_time >= '2026-10-01' AND date_time < '2026-10-15';
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -40,8 +41,14 @@ EXPLAIN (VERBOSE, COSTS OFF)
   SELECT * FROM resolver_ms WHERE date_time > '2026-10-01' AND date_time <= now();
 SELECT count(*) FROM rs_log();
 
--- one export holds everything under the default cap (50,000): the truth
-CREATE TABLE rs_all AS SELECT * FROM resolver_audit;
+-- the truth: the emulator's own rows (/_emu/dump), as the CSV shows them
+CREATE TABLE rs_all AS
+  SELECT (d->>'Date and Time')::timestamptz AS date_time, d->>'Event' AS event,
+         d->>'Subject' AS subject, d->>'Subject Type' AS subject_type,
+         d->>'Performed By' AS performed_by,
+         d->>'External Reference ID' AS external_reference_id,
+         nullif(d->>'IP Address', '')::inet AS ip_address, d->>'Details' AS details, d AS raw
+    FROM jsonb_array_elements((SELECT string_agg(l, E'\n') FROM emu('resolver', '/_emu/dump') l)::jsonb) d;
 SELECT count(*) AS rows, count(*) - count(DISTINCT raw::text) AS identical_copies,
        count(*) FILTER (WHERE ip_address IS NULL) > 0 AS empty_ips,
        count(*) FILTER (WHERE family(ip_address) = 6) > 0 AS ipv6,
@@ -52,9 +59,6 @@ SELECT count(*) AS rows, count(*) - count(DISTINCT raw::text) AS identical_copie
   FROM rs_all;
 SELECT jsonb_object_keys(raw) AS csv_header FROM (SELECT raw FROM rs_all LIMIT 1) r;
 SELECT event, subject_type, count(*) FROM rs_all GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 5;
--- POST, poll the job, download the signed URL (without Authorization:
--- the emulator answers 400 to a download that carries it)
-SELECT status, method, path FROM rs_log() ORDER BY n;
 -- rs_diff(table): rows missing from / extra in a table, against the truth
 CREATE FUNCTION rs_diff(tbl regclass, OUT missing bigint, OUT extra bigint)
 LANGUAGE plpgsql AS $$
@@ -69,6 +73,11 @@ BEGIN
     INTO extra;
   DROP TABLE rs_got;
 END $$;
+-- one export holds everything under the default cap (50,000)
+SELECT * FROM rs_diff('resolver_audit');
+-- POST, poll the job, download the signed URL (without Authorization:
+-- the emulator answers 400 to a download that carries it)
+SELECT status, method, path FROM rs_log() ORDER BY n;
 
 -- a cap of 25 rows per file (the FDW learns it from row_cap): each file at
 -- the cap is followed by one that ends at its oldest second, whose rows the
@@ -86,9 +95,9 @@ SELECT count(*) > 400 / 25 AS many_files, count(DISTINCT date_start) = 1 AS same
 -- the boundary seconds hold bursts, identical rows among them
 SELECT count(*) AS boundaries,
        count(*) FILTER (WHERE (SELECT count(*) FROM rs_all a
-                                WHERE a.date_time = to_timestamp(x.date_end)) > 1) AS with_bursts,
+                                WHERE a.date_time = to_timestamp(x.date_end - 1)) > 1) AS with_bursts,
        count(*) FILTER (WHERE (SELECT count(*) - count(DISTINCT raw::text) FROM rs_all a
-                                WHERE a.date_time = to_timestamp(x.date_end)) > 0) AS with_identical_rows
+                                WHERE a.date_time = to_timestamp(x.date_end - 1)) > 0) AS with_identical_rows
   FROM rs_exports x WHERE n > 1;
 -- the same in milliseconds (dateEnd then ends at ...999 of its second)
 SELECT emu('resolver', '/_emu/config?epoch_unit=ms') IS NOT NULL;
@@ -111,10 +120,39 @@ SELECT count(*) = (SELECT count(*) FROM rs_all WHERE date_time > :'t1' AND date_
   FROM resolver_audit WHERE date_time > :'t1' AND date_time <= :'t2';
 SELECT rs_take_log();
 SELECT date_start = extract(epoch FROM :'t1'::timestamptz) AS start_is_t1,
-       date_end = extract(epoch FROM :'t2'::timestamptz) AS end_is_t2
+       date_end = extract(epoch FROM :'t2'::timestamptz) + 1 AS end_is_t2_plus_1s
   FROM rs_exports;
--- nothing in the range: a file with only its header, no rows
+-- nothing in the range: a file with only its header, no rows; epoch_unit
+-- is not set, so the same window is asked once more in milliseconds,
+-- also empty: the answer is truly empty
 SELECT count(*) FROM resolver_audit WHERE date_time < '2000-01-01';
+SELECT rs_take_log();
+SELECT date_start, date_end FROM rs_exports ORDER BY n;
+-- a vendor reading milliseconds while epoch_unit is unset (seconds are
+-- sent): the empty answer is never returned, the other unit is tried and
+-- the error says which to set
+SELECT emu('resolver', '/_emu/config?epoch_unit=ms') IS NOT NULL;
+SELECT regexp_replace(try('SELECT * FROM resolver_audit'), '\[[^]]*\]', '[<window>]');
+SELECT rs_take_log();
+SELECT count(*) AS exports, count(*) FILTER (WHERE date_end > 100000000000) AS in_ms FROM rs_exports;
+-- set explicitly, the unit is trusted (here wrongly: no rows)
+CREATE FOREIGN TABLE rs_in_s (date_time timestamptz) SERVER resolver OPTIONS (epoch_unit 's');
+SELECT count(*) FROM rs_in_s;
+SELECT rs_take_log();
+SELECT count(*) AS exports FROM rs_exports;
+SELECT emu('resolver', '/_emu/config?epoch_unit=s') IS NOT NULL;
+-- rows far outside the window asked for (the vendor ignored the dates):
+-- an error naming the likely causes, not a silent filter
+SELECT emu('resolver', '/_emu/config?ignore_dates=1') IS NOT NULL;
+SELECT regexp_replace(try($$SELECT * FROM resolver_audit WHERE date_time >= '2026-10-20' AND date_time < '2026-10-21'$$),
+                      'Line \d+ has the time [^;]+', 'Line <n> has the time <t>');
+SELECT emu('resolver', '/_emu/config?ignore_dates=0') IS NOT NULL;
+-- a job id the scan had before (here every export answers the first id):
+-- its rows would be counted twice
+SELECT emu('resolver', '/_emu/config?reuse_job_id=1&row_cap=25') IS NOT NULL;
+SELECT regexp_replace(regexp_replace(try('SELECT * FROM rs_cap25'), 'job id \w+', 'job id <id>'),
+                      'dateEnd":\d+', 'dateEnd":<end>');
+SELECT emu('resolver', '/_emu/config?reuse_job_id=0&row_cap=50000') IS NOT NULL;
 -- other columns are not sent; they are filtered locally
 SELECT count(*) = (SELECT count(*) FROM rs_all WHERE event = 'Add User') AS exact
   FROM resolver_audit WHERE event = 'Add User';
@@ -167,10 +205,19 @@ SELECT * FROM rs_diff('resolver_audit');
 SELECT status, method, path FROM rs_log() WHERE path LIKE '/signed/%' ORDER BY n;
 SELECT emu('resolver', '/_emu/config?fault=none') IS NOT NULL;
 
--- a failed job: HV000 with its status and error
+-- a failed job: HV000 with its status and error, wherever the job says it
+-- (the job's shape is not public), even with no status field at all
 SELECT emu('resolver', '/_emu/config?fail_jobs=1') IS NOT NULL;
 SELECT regexp_replace(try('SELECT * FROM resolver_audit'), '\[[^]]*\]', '[<window>]');
-SELECT emu('resolver', '/_emu/config?fail_jobs=0') IS NOT NULL;
+SELECT f AS field, st AS status_field,
+       emu('resolver', format('/_emu/config?job_error_field=%s&job_status_field=%s', f, st)) IS NOT NULL AS set,
+       regexp_replace(try('SELECT * FROM resolver_audit'), '\[[^]]*\]', '[<window>]') AS error
+  FROM (VALUES ('errorMessage', 0), ('failureReason', 0), ('message', 1), ('none', 1)) v(f, st);
+SELECT emu('resolver', '/_emu/config?fail_jobs=0&job_error_field=error&job_status_field=1') IS NOT NULL;
+-- a job that is complete but never yields a download URL fails at once
+SELECT emu('resolver', '/_emu/config?job_no_url=1') IS NOT NULL;
+SELECT regexp_replace(try('SELECT * FROM resolver_audit'), '\[[^]]*\]', '[<window>]');
+SELECT emu('resolver', '/_emu/config?job_no_url=0') IS NOT NULL;
 -- a wrong token: 28000, and no secret in the message
 CREATE SERVER rs_bad FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'resolver', base_url :'rs_url');
 CREATE USER MAPPING FOR CURRENT_USER SERVER rs_bad OPTIONS (api_token 'wrong-rslv-token-3');

@@ -73,6 +73,18 @@ SELECT emu('zoho_mail', '/_emu/config?short_pages=0&end_signal=' || signal) IS N
        zoho_same($$SELECT * FROM zoho_mail_audit$$) AS full_scan,
        zoho_same($$SELECT request_time, performed_by FROM zoho_small WHERE request_time >= '2026-10-31'$$, 'zoho_small') AS small_pages
   FROM (VALUES ('short'), ('omit'), ('empty')) v(signal);
+-- the truth: the emulator's own records (/_emu/dump) agree with a full scan
+SELECT same_rows('SELECT raw FROM zoho_mail_audit', 'zoho_mail_audit', $$(SELECT d AS raw
+  FROM jsonb_array_elements((SELECT string_agg(l, E'\n') FROM emu('zoho_mail', '/_emu/dump') l)::jsonb) d) dump$$);
+-- a vendor that ignores the cursors (the first page again, with the
+-- cursors it was sent) or echoes them back unchanged on a non-empty page:
+-- an error, never an endless loop or a scan that stops after one page
+SELECT m AS cursor_mode, emu('zoho_mail', '/_emu/config?cursor_mode=' || m) IS NOT NULL AS set,
+       regexp_replace(try('SELECT * FROM zoho_small'),
+                      'GET \S+ returned (\d+) records and the cursors lastIndexTime=\d+, lastEntityId=\S+ it',
+                      'GET <request> returned \1 records and the cursors lastIndexTime=<c>, lastEntityId=<c> it') AS error
+  FROM (VALUES ('ignore'), ('echo')) v(m);
+SELECT emu('zoho_mail', '/_emu/config?cursor_mode=follow') IS NOT NULL;
 SELECT emu_clear('zoho_mail');
 -- unknown column names fail at the first scan and list the valid ones
 CREATE FOREIGN TABLE zoho_bad (request_time timestamptz, actor text) SERVER zoho_mail;

@@ -315,8 +315,9 @@ SELECT * FROM zs_diff('zs_90', :'zs_cols_old', :'zs_since');
 -- a zone-less time without report_time_zone is read as UTC: every row wrong
 SELECT emu('zscaler', '/_emu/config?time_format=us&profile_time_zone=Asia/Kolkata') IS NOT NULL;
 SELECT zs_load() AS truth_rows;
-SELECT missing = truth_rows AS all_wrong_without_it
-  FROM zs_diff('zs_90', :'zs_cols_old', :'zs_since'), (SELECT count(*) AS truth_rows FROM zs_all WHERE time >= :'since') t;
+-- ... so the rows near each window's end fall outside the window their job
+-- asked for: that fails the scan (h-loud), never a wrong answer
+SELECT split_part(try('SELECT * FROM zs_90 WHERE ' || :'zs_since'), E'\n', 1) AS wrong_zone;
 ALTER SERVER zscaler OPTIONS (ADD report_time_zone 'Asia/Kolkata');
 SELECT * FROM zs_diff('zs_90', :'zs_cols_old', :'zs_since');
 ALTER SERVER zscaler OPTIONS (DROP report_time_zone);

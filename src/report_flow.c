@@ -56,6 +56,14 @@
 
 #define MS_PER_SEC					INT64CONST(1000)
 
+/*
+ * Seconds a row may lie outside the window its job asked for before that
+ * is evidence of a fault rather than of the vendor's rounding: more than
+ * any widening a vendor's request applies (Resolver's end is one second
+ * later in seconds mode).
+ */
+#define ALF_REPORT_WINDOW_TOLERANCE_S 5
+
 /* A multiset of whole rows (as text), for de-duplication at a boundary. */
 typedef struct AlfRowSet
 {
@@ -89,6 +97,7 @@ typedef struct AlfReportFile
 	int			time_col;		/* header index of the time field, or -1 */
 	AlfCsvReader *reader;		/* the emitting pass, NULL until started */
 	int64		nrows;			/* data rows in the file */
+	int64		in_window;		/* of those, in (or near) the job's window */
 	int64		rows_left;		/* not yet looked at by the emitting pass */
 	int64		min_sec;		/* oldest and newest second (walk back) */
 	int64		max_sec;
@@ -120,6 +129,7 @@ struct AlfReportFlow
 	bool		have_boundary;	/* rows of boundary_sec already returned */
 	int64		boundary_sec;
 	AlfRowSet  *boundary_rows;
+	bool		probing;		/* running recheck_empty's job */
 	/* the running job */
 	bool		submitted;
 	bool		in_http;		/* inside a step: the client may be busy */
@@ -570,12 +580,30 @@ alf_report_header(AlfReportFlow *flow, AlfReportFile *file, AlfCsvReader *r)
 	PG_END_TRY();
 }
 
+pg_attribute_noreturn()
+static void
+alf_report_outside_window(AlfReportFlow *flow, AlfReportFile *file, AlfCsvReader *r,
+						  const AlfReportWindow *window, int64 sec)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("%s returned a record outside the time window asked for",
+					flow->vs->vendor->display_name),
+			 errdetail_internal("Line %ld has the time %s; the job asked for %s.",
+								file->header_line + alf_csv_line(r) - 1,
+								alf_ms_text(sec * MS_PER_SEC), alf_report_window_text(window)),
+			 errhint("The vendor may have ignored the time filter, or its times are read in another time zone or epoch unit than it uses (options report_time_zone, epoch_unit).")));
+	pg_unreachable();
+}
+
 /*
  * Find the table in a downloaded body and check all of it: returns the
- * file, with nrows and, walking back, min_sec/max_sec set.
+ * file, with nrows and, walking back, min_sec/max_sec set.  A row whose
+ * time lies well outside the window the job asked for fails the scan.
  */
 static AlfReportFile *
-alf_report_scan_file(AlfReportFlow *flow, MemoryContext cxt, const AlfHttpResponse *resp)
+alf_report_scan_file(AlfReportFlow *flow, MemoryContext cxt, const AlfHttpResponse *resp,
+					 const AlfReportWindow *window)
 {
 	AlfReportFile *file = palloc0(sizeof(AlfReportFile));
 	long		offset;
@@ -626,10 +654,28 @@ alf_report_scan_file(AlfReportFlow *flow, MemoryContext cxt, const AlfHttpRespon
 	while (alf_report_next_row(flow, file, r))
 	{
 		file->nrows++;
-		if (walk)
+		if (walk || file->time_col >= 0)
 		{
-			int64		sec = alf_report_row_second(flow, file, r);
+			int64		sec;
+			TimestampTz t;
 
+			/* walking back needs every time; otherwise tuple.c judges it */
+			if (walk)
+				sec = alf_report_row_second(flow, file, r);
+			else if (alf_text_to_timestamptz(alf_csv_field(r, file->time_col, NULL),
+											 flow->zone, &t))
+				sec = alf_floor_div64(alf_timestamptz_to_epoch_usec(t), USECS_PER_SEC);
+			else
+				continue;
+			if (sec < alf_floor_div64(window->start_ms, MS_PER_SEC) - ALF_REPORT_WINDOW_TOLERANCE_S ||
+				sec > alf_floor_div64(window->end_ms, MS_PER_SEC) + ALF_REPORT_WINDOW_TOLERANCE_S)
+			{
+				/* a probe asked the other way: its strays only show that way is wrong */
+				if (!flow->probing)
+					alf_report_outside_window(flow, file, r, window, sec);
+				continue;
+			}
+			file->in_window++;
 			file->min_sec = Min(file->min_sec, sec);
 			file->max_sec = Max(file->max_sec, sec);
 		}
@@ -745,21 +791,45 @@ alf_report_cancel(AlfReportFlow *flow)
 	MemoryContextDelete(cxt);
 }
 
+/* Does status (upper-cased) contain any of words? */
 static bool
-alf_status_says_failed(const char *status)
+alf_status_has(const char *status, const char *const *words)
 {
 	char	   *upper;
 	char	   *p;
-	bool		failed;
+	bool		found = false;
 
 	if (status == NULL)
 		return false;
 	upper = pstrdup(status);
 	for (p = upper; *p; p++)
 		*p = pg_toupper((unsigned char) *p);
-	failed = strstr(upper, "ERROR") != NULL || strstr(upper, "FAIL") != NULL;
+	for (; *words && !found; words++)
+		found = strstr(upper, *words) != NULL;
 	pfree(upper);
-	return failed;
+	return found;
+}
+
+static bool
+alf_status_says_failed(const char *status)
+{
+	static const char *const words[] = {"ERROR", "FAIL", "CANCEL", "ABORT", NULL};
+
+	return alf_status_has(status, words);
+}
+
+/* A status saying the job is over, though the poll found no result. */
+static bool
+alf_status_says_done(const char *status)
+{
+	static const char *const words[] = {"COMPLETE", "COMPLETED", "DONE", "SUCCESS",
+	"SUCCEEDED", "FINISHED", "READY", NULL};
+	const char *const *w;
+
+	for (w = words; status && *w; w++)
+		if (pg_strcasecmp(status, *w) == 0)
+			return true;
+	return false;
 }
 
 /* Submit and wait, in step_cxt; raises for a failed or overdue job. */
@@ -800,6 +870,19 @@ alf_report_wait(AlfReportFlow *flow, const AlfReportWindow *window, MemoryContex
 																   poll.status ? poll.status : "(none)",
 																   poll.message ? ": " : "",
 																   poll.message ? poll.message : "")))));
+		/* over, yet nothing to download: waiting longer cannot help */
+		if (alf_status_says_done(poll.status))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("%s finished %s without a result to download",
+							vs->vendor->display_name, flow->steps->what),
+					 errdetail_internal("%s",
+										alf_scrub_secrets(vs,
+														  psprintf("The job for %s has status %s%s%s, but no download URL.",
+																   alf_report_window_text(window),
+																   poll.status,
+																   poll.message ? ": " : "",
+																   poll.message ? poll.message : "")))));
 		if (GetCurrentTimestamp() >= deadline)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
@@ -807,9 +890,11 @@ alf_report_wait(AlfReportFlow *flow, const AlfReportWindow *window, MemoryContex
 							flow->steps->what, flow->timeout_ms),
 					 errdetail_internal("%s",
 										alf_scrub_secrets(vs,
-														  psprintf("The job for %s still had status %s.",
+														  psprintf("The job for %s still had status %s%s%s and no download URL.",
 																   alf_report_window_text(window),
-																   poll.status ? poll.status : "(none)"))),
+																   poll.status ? poll.status : "(none)",
+																   poll.message ? ": " : "",
+																   poll.message ? poll.message : ""))),
 					 errhint("Raise the option report_timeout_ms.")));
 		interval = Min(interval * 2, Max(ALF_REPORT_MAX_POLL_MS, (long) flow->poll_ms));
 		MemoryContextReset(step_cxt);
@@ -868,7 +953,7 @@ alf_report_run(AlfReportFlow *flow, const AlfReportWindow *window)
 	MemoryContextDelete(step_cxt);
 
 	MemoryContextSwitchTo(report_cxt);
-	file = alf_report_scan_file(flow, report_cxt, resp);
+	file = alf_report_scan_file(flow, report_cxt, resp, window);
 	MemoryContextSwitchTo(caller);
 	ereport(DEBUG1,
 			(errmsg_internal("auditlog_fdw: %s job %d for %s: %lld rows (cap %d)",
@@ -879,6 +964,29 @@ alf_report_run(AlfReportFlow *flow, const AlfReportWindow *window)
 							flow->steps->paging == ALF_REPORT_WINDOWS ? list_length(flow->windows) : -1,
 							alf_report_window_text(window), file->nrows);
 	return file;
+}
+
+/*
+ * The scan's first report is empty: if the vendor wants to, ask the same
+ * window once more its other way, so that a misread parameter can never
+ * pass for "no records".
+ */
+static void
+alf_report_recheck_empty(AlfReportFlow *flow, AlfReportFile *file,
+						 const AlfReportWindow *window)
+{
+	AlfReportFile *probe;
+	int64		nrows;
+
+	if (flow->jobs != 1 || file->nrows > 0 || flow->steps->recheck_empty == NULL ||
+		!flow->steps->recheck_empty(flow->vs, flow->arg))
+		return;
+	flow->probing = true;
+	probe = alf_report_run(flow, window);
+	flow->probing = false;
+	nrows = probe->in_window;
+	MemoryContextDelete(probe->cxt);
+	flow->steps->recheck_result(flow->vs, flow->arg, window, nrows);
 }
 
 static void
@@ -918,6 +1026,7 @@ alf_report_next_window(AlfReportFlow *flow)
 
 		flow->windows = list_delete_last(flow->windows);
 		file = alf_report_run(flow, &w);
+		alf_report_recheck_empty(flow, file, &w);
 		if (file->nrows < flow->row_cap)
 		{
 			flow->file = file;
@@ -957,6 +1066,7 @@ alf_report_next_walk(AlfReportFlow *flow)
 	if (flow->walk_done)
 		return false;
 	file = alf_report_run(flow, &flow->walk);
+	alf_report_recheck_empty(flow, file, &flow->walk);
 	if (flow->have_boundary)
 	{
 		file->dedupe = true;

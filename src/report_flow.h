@@ -92,6 +92,18 @@ typedef struct AlfReportSteps
 	 */
 	void		(*cancel) (AlfVendorScan *vs, void *arg, struct AlfHttpClient *client,
 						   int timeout_ms);
+
+	/*
+	 * Optional (may be NULL): the scan's first report came back empty.
+	 * Return true to have the same window asked for once more after the
+	 * vendor changed how it asks (Resolver: the other epoch unit);
+	 * recheck_result then gets the number of that report's rows inside the
+	 * window (rows outside it only show the other way is wrong too) and
+	 * raises if the empty answer was wrong, else restores the first way.
+	 */
+	bool		(*recheck_empty) (AlfVendorScan *vs, void *arg);
+	void		(*recheck_result) (AlfVendorScan *vs, void *arg,
+								   const AlfReportWindow *window, int64 nrows);
 } AlfReportSteps;
 
 typedef struct AlfReportFlow AlfReportFlow;

@@ -171,6 +171,14 @@ alf_scan_start(AlfScanState *ss)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * How far outside the pinned range a record may lie before it is evidence
+ * of a fault rather than of the widening the vendor's request applied
+ * (Zendesk 1 s, Kore.ai and Zoho 1 ms, ZIA and Resolver whole seconds plus
+ * Resolver's extra second): more than any of those.
+ */
+#define ALF_RANGE_TOLERANCE_USEC	(5 * USECS_PER_SEC)
+
 static bool
 alf_in_range(const AlfScanRequest *req, TimestampTz t)
 {
@@ -179,6 +187,33 @@ alf_in_range(const AlfScanRequest *req, TimestampTz t)
 	if (t > req->upper.value || (t == req->upper.value && !req->upper.inclusive))
 		return false;
 	return true;
+}
+
+/*
+ * A record outside the pinned range: dropped when the widening of the
+ * vendor's time filter explains it, an error when it lies further out --
+ * the vendor did not apply the window we asked for, or its times are read
+ * in the wrong zone or unit, and either way the other rows of the scan
+ * cannot be trusted to be the ones asked for.
+ */
+static void
+alf_check_near_range(AlfScanState *ss, TimestampTz t)
+{
+	const AlfScanRequest *req = ss->request;
+
+	if (ss->vs.time_unfiltered)
+		return;
+	if (t >= req->lower.value - ALF_RANGE_TOLERANCE_USEC &&
+		t <= req->upper.value + ALF_RANGE_TOLERANCE_USEC)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("%s returned a record outside the time range asked for",
+					ss->vendor->display_name),
+			 errdetail("The record's time is %s; the request asked for %s to %s.",
+					   pstrdup(timestamptz_to_str(t)), pstrdup(timestamptz_to_str(req->lower.value)),
+					   pstrdup(timestamptz_to_str(req->upper.value))),
+			 errhint("The vendor may have ignored the time filter, or its times are read in another time zone or epoch unit than it uses (options report_time_zone, epoch_unit).")));
 }
 
 /* Fetch the next batch; false when the vendor has no more records. */
@@ -230,6 +265,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 		/* vendors' own bounds are widened; the pinned range is exact */
 		if (!tnull && !alf_in_range(ss->request, t))
 		{
+			alf_check_near_range(ss, t);
 			ss->out_of_range++;
 			continue;
 		}

@@ -11,13 +11,28 @@
  * [fromDate, toDate], until moreAvailable is false.  Why not fetchAfter:
  * its combination with offset and the date filters is undocumented, and a
  * wrong guess would skip or repeat records silently, while page numbers
- * over a window whose upper end is pinned are documented and stable as long
- * as the vendor's set of records in the window does not change.  That is
- * checked rather than assumed: "total" must stay the same on every page
- * (records deleted or arriving inside the window would shift the pages),
- * the records must keep one time order, and no record of an earlier page
- * may come back at a page boundary.  Any of these fails the scan loudly
- * instead of returning a row twice or losing one.
+ * over a window whose upper end is pinned are documented.
+ *
+ * What may vary without harm: "total" (per page, approximate or capped --
+ * it is informative only and never checked), and the order of the records
+ * (ascending, descending, or shuffled within a page).  Exactly-once rests
+ * on AuditLogId, which the docs call unique: a record arriving inside the
+ * window while the scan pages through it shifts later pages down by one,
+ * so the last record of a page comes again at the start of the next; such
+ * an id is skipped.  Memory stays bounded: only the ids of the previous
+ * page are kept (with their times), which recognises every repeat as long
+ * as fewer than a page of records arrived between two requests.  If more
+ * did -- all of the previous page comes again, or the repeats are not the
+ * records of it nearest the new page in time -- the repeats beyond it
+ * could not be recognised (or the vendor ignored offset): that fails the
+ * scan.  So does
+ * evidence of a lost row: a page shorter than size with moreAvailable true
+ * (the rest of that page's positions can never be asked for), or
+ * moreAvailable on an empty page.  A record vanishing from the window
+ * mid-scan would shift pages up and lose one without any sign in the
+ * answers; audit records are not deleted inside a pinned window except by
+ * retention at its old end, so a window starting within the retention
+ * period is safe.
  *
  * Rate limit: about 60 requests a minute per account, answered with a
  * "Rate limit ..." message under a status that is not documented (and no
@@ -78,14 +93,9 @@ typedef struct KoreState
 	List	   *headers;		/* auth (secret) */
 	int			page;			/* offset of the next request */
 	bool		finished;
-	int64		total;			/* "total" of the first page, or -1 */
-	int64		fetched;
-	/* order and boundary checks */
-	bool		have_last;
-	TimestampTz last_time;		/* time of the latest record seen */
-	int			direction;		/* 0 unknown, 1 ascending, -1 descending */
-	TimestampTz boundary_time;	/* last_time when the previous page ended */
-	List	   *boundary_ids;	/* ids of records at boundary_time (scan_cxt) */
+	List	   *prev_ids;		/* KoreSeen of the previous page (scan_cxt) */
+	int			direction;		/* pages go 1 forward, -1 back in time, 0 unknown */
+	int64		skipped;		/* repeats skipped, for DEBUG1 */
 } KoreState;
 
 static void
@@ -226,85 +236,163 @@ koreai_begin(AlfVendorScan *vs)
 		st->client_id = alf_credential(vs, "client_id");
 		st->client_secret = alf_credential(vs, "client_secret");
 	}
-	st->total = -1;
 	vs->state = st;
 	koreai_auth(vs, st);
 }
 
-static bool
-koreai_id_in(List *ids, const char *id)
+/* A record of the previous page, as remembered for the next one. */
+typedef struct KoreSeen
+{
+	char	   *id;
+	bool		has_time;
+	TimestampTz time;
+	bool		repeated;		/* came again on the page being read */
+} KoreSeen;
+
+static KoreSeen *
+koreai_seen_find(List *seen, const char *id)
 {
 	ListCell   *lc;
 
-	foreach(lc, ids)
-		if (strcmp((const char *) lfirst(lc), id) == 0)
-			return true;
-	return false;
+	foreach(lc, seen)
+		if (strcmp(((KoreSeen *) lfirst(lc))->id, id) == 0)
+			return (KoreSeen *) lfirst(lc);
+	return NULL;
+}
+
+/* Widen [*lo, *hi] (empty while *n == 0) by t. */
+static void
+koreai_span_add(TimestampTz t, int *n, TimestampTz *lo, TimestampTz *hi)
+{
+	if ((*n)++ == 0 || t < *lo)
+		*lo = t;
+	if (*n == 1 || t > *hi)
+		*hi = t;
 }
 
 /*
- * The exactly-once checks for one page (see the file header).  Records
- * without a readable time are not checked; the core handles them.  Only the
- * ids of the latest instant are kept between pages.
+ * Drop the records of this page whose AuditLogId the previous page (or an
+ * earlier record of this one) already returned, compacting batch; then
+ * remember this page's records in place of the previous page's.
+ *
+ * Pages are blocks of time-ordered positions (however each page is
+ * ordered inside), walked forward or back in time.  Records arriving shift
+ * the positions by d.  While d < size the repeats are the d records of the
+ * previous page furthest along the walk, and this page's new records lie
+ * further still; all repeats are remembered.  Repeats that are all of the
+ * previous page, or lie on its other side, mean d >= size: records of
+ * older pages may be repeating unrecognised, so the scan fails.
  */
 static void
-koreai_check_page(AlfVendorScan *vs, KoreState *st, AlfBatch *batch, const char *display)
+koreai_skip_repeats(AlfVendorScan *vs, KoreState *st, AlfBatch *batch, const char *display)
 {
-	List	   *last_ids = list_copy(st->boundary_ids);	/* at st->last_time */
-	List	   *old_boundary = st->boundary_ids;
-	MemoryContext old;
-	ListCell   *lc;
+	List	   *seen = NIL;		/* this page's, in batch_cxt */
+	int			nrep = 0,
+				nnew = 0,
+				nrest = 0;
+	TimestampTz rep_lo = 0,
+				rep_hi = 0,
+				new_lo = 0,
+				new_hi = 0,
+				rest_lo = 0,
+				rest_hi = 0;
+	int			repeats = 0;
+	int			kept = 0;
 	int			i;
+	ListCell   *lc;
+	MemoryContext old;
 
 	for (i = 0; i < batch->nrecords; i++)
 	{
 		json_t	   *r = batch->records[i];
 		json_t	   *ts = json_is_object(r) ? json_object_get(r, "timestampValue") : NULL;
 		const char *id = alf_json_string_member(r, "AuditLogId");
-		TimestampTz t;
+		KoreSeen   *prev;
+		KoreSeen   *rec;
 
-		if (!json_is_integer(ts))
-			continue;
-		t = alf_epoch_ms_to_timestamptz(json_integer_value(ts));
-		if (st->have_last && t != st->last_time)
+		if (id && koreai_seen_find(seen, id))
+			continue;			/* twice on one page */
+		if (id && (prev = koreai_seen_find(st->prev_ids, id)) != NULL)
 		{
-			int			dir = t > st->last_time ? 1 : -1;
-
-			if (st->direction == 0)
-				st->direction = dir;
-			else if (dir != st->direction)
-				alf_raise_protocol_error(vs, display,
-										 psprintf("record %s at %s breaks the time order of the records before it",
-												  id ? id : "(no AuditLogId)",
-												  timestamptz_to_str(t)));
+			prev->repeated = true;
+			repeats++;
+			st->skipped++;
+			continue;
 		}
-		/* an earlier page's record again: the pages have shifted */
-		if (id && st->boundary_ids && t == st->boundary_time &&
-			koreai_id_in(st->boundary_ids, id))
+		batch->records[kept++] = r;
+		if (id == NULL)
+			continue;
+		rec = palloc0(sizeof(KoreSeen));
+		rec->id = (char *) id;
+		if (json_is_integer(ts))
+		{
+			rec->has_time = true;
+			rec->time = alf_epoch_ms_to_timestamptz(json_integer_value(ts));
+			koreai_span_add(rec->time, &nnew, &new_lo, &new_hi);
+		}
+		seen = lappend(seen, rec);
+	}
+	batch->nrecords = kept;
+
+	foreach(lc, st->prev_ids)
+	{
+		KoreSeen   *p = (KoreSeen *) lfirst(lc);
+
+		if (!p->has_time)
+			continue;
+		if (p->repeated)
+			koreai_span_add(p->time, &nrep, &rep_lo, &rep_hi);
+		else
+			koreai_span_add(p->time, &nrest, &rest_lo, &rest_hi);
+	}
+	if (repeats == 0)
+	{
+		/* learn the direction of the walk from two pages apart in time */
+		if (nnew > 0 && nrest > 0 && new_lo > rest_hi)
+			st->direction = 1;
+		else if (nnew > 0 && nrest > 0 && new_hi < rest_lo)
+			st->direction = -1;
+	}
+	else
+	{
+		int			dir = st->direction;
+		bool		ok;
+
+		if (dir == 0 && nnew > 0 && nrest > 0)
+			dir = new_lo >= rest_hi ? 1 : (new_hi <= rest_lo ? -1 : 0);
+		if (dir > 0)
+			ok = rep_lo >= rest_hi && (nnew == 0 || new_lo >= rep_hi);
+		else if (dir < 0)
+			ok = rep_hi <= rest_lo && (nnew == 0 || new_hi <= rep_lo);
+		else
+			ok = false;
+		if (repeats >= list_length(st->prev_ids) || nrep == 0 || nrest == 0)
+			ok = false;
+		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Kore.ai audit log changed during the scan"),
-					 errdetail_internal("%s returned record %s again, which an earlier page already held.",
-										display, id),
-					 errhint("Run the query again.")));
-		if (!st->have_last || t != st->last_time)
-		{
-			last_ids = NIL;
-			st->last_time = t;
-			st->have_last = true;
-		}
-		if (id)
-			last_ids = lappend(last_ids, (char *) id);
+					 errmsg("Kore.ai audit log changed too much during the scan"),
+					 errdetail_internal("%s returned %d of the %d records of the page before it again, not just those nearest it in time; records repeated from earlier pages could not be recognised.",
+										display, repeats, list_length(st->prev_ids)),
+					 errhint("Either a page or more of records arrived during the scan (run the query again, or raise page_size), or the vendor ignored the offset parameter.")));
 	}
 
-	/* keep the latest instant's ids for the next page; drop the older copy */
+	/* this page's records, copied, in place of the previous page's */
 	old = MemoryContextSwitchTo(vs->scan_cxt);
-	st->boundary_ids = NIL;
-	foreach(lc, last_ids)
-		st->boundary_ids = lappend(st->boundary_ids, pstrdup((char *) lfirst(lc)));
-	st->boundary_time = st->last_time;
+	foreach(lc, st->prev_ids)
+		pfree(((KoreSeen *) lfirst(lc))->id);
+	list_free_deep(st->prev_ids);
+	st->prev_ids = NIL;
+	foreach(lc, seen)
+	{
+		KoreSeen   *c = palloc(sizeof(KoreSeen));
+
+		*c = *(KoreSeen *) lfirst(lc);
+		c->id = pstrdup(c->id);
+		c->repeated = false;
+		st->prev_ids = lappend(st->prev_ids, c);
+	}
 	MemoryContextSwitchTo(old);
-	list_free_deep(old_boundary);
 }
 
 static bool
@@ -316,7 +404,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	json_t	   *root;
 	json_t	   *logs;
 	json_t	   *more;
-	json_t	   *total;
+	int			size = vs->request->page_size;
 
 	if (st->finished)
 		return false;
@@ -326,44 +414,40 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	root = alf_parse_json_response(vs, resp, "the audit log");
 	logs = json_object_get(root, "auditlogs");
 	more = json_object_get(root, "moreAvailable");
-	total = json_object_get(root, "total");
 	if (!json_is_array(logs) && json_is_array(json_object_get(root, "errors")))
 		alf_raise_vendor_error(vs, resp, "the audit log");	/* an error under 200 */
 	if (!json_is_array(logs) || !json_is_boolean(more))
 		alf_raise_protocol_error(vs, resp->display,
 								 "expected \"auditlogs\" and \"moreAvailable\"");
+	/* "total" may be per page, approximate or capped: never relied on */
 
-	/* records inside the window appeared or vanished: pages have shifted */
-	if (json_is_integer(total))
+	if (json_is_true(more))
 	{
-		if (st->total < 0 && st->page == 0)
-			st->total = json_integer_value(total);
-		else if (st->total >= 0 && json_integer_value(total) != st->total)
+		/* moreAvailable with nothing here would ask for the same emptiness forever */
+		if (json_array_size(logs) == 0)
+			alf_raise_protocol_error(vs, resp->display, "moreAvailable is true on an empty page");
+		/* the next page starts at (page + 1) * size: the rest of this one is lost */
+		if ((int) json_array_size(logs) < size)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Kore.ai audit log changed during the scan"),
-					 errdetail_internal("%s reported a total of %lld records where the first page reported %lld.",
-										resp->display, (long long) json_integer_value(total),
-										(long long) st->total),
-					 errhint("Run the query again.")));
+					 errmsg("Kore.ai returned a short page before the end of the audit log"),
+					 errdetail_internal("%s returned %d records where %d were asked for, with moreAvailable true; the records at the rest of that page's positions cannot be asked for.",
+										resp->display, (int) json_array_size(logs), size),
+					 errhint("If every page is this short, the vendor returns fewer records per page than asked: set page_size to that number; otherwise records vanished from the window during the scan: run the query again.")));
 	}
 
 	alf_batch_from_array(batch, logs);
-	koreai_check_page(vs, st, batch, resp->display);
-	st->fetched += batch->nrecords;
+	koreai_skip_repeats(vs, st, batch, resp->display);
 
 	if (!json_is_true(more))
 	{
 		st->finished = true;
+		if (st->skipped > 0)
+			ereport(DEBUG1,
+					(errmsg_internal("auditlog_fdw: Kore.ai scan skipped " INT64_FORMAT " repeated records",
+									 st->skipped)));
 		return batch->nrecords > 0;
 	}
-	/* moreAvailable with nothing here would ask for the same emptiness forever */
-	if (batch->nrecords == 0)
-		alf_raise_protocol_error(vs, resp->display, "moreAvailable is true on an empty page");
-	if (st->total >= 0 && st->fetched >= st->total)
-		alf_raise_protocol_error(vs, resp->display,
-								 psprintf("moreAvailable is true after all %lld records",
-										  (long long) st->total));
 	st->page++;
 	return true;
 }

@@ -10,8 +10,18 @@
  * that second the previous file returned are dropped as a multiset.
  *
  * The unit of dateStart/dateEnd is not documented: option epoch_unit (s by
- * default).  The job id may come back as a JSON string, a number or an
- * object holding id or jobId; all are accepted.  A signed URL is a secret
+ * default).  In seconds the end is sent one second late, so a vendor that
+ * compares it with millisecond times still includes the whole last second
+ * (the extra rows are dropped locally).  A wrong unit reads as an empty
+ * window, never as an error, so when epoch_unit is not set and the first
+ * export is empty, the same window is asked once more in the other unit:
+ * if that one has rows the scan fails with a hint to set epoch_unit,
+ * rather than return the empty answer.
+ *
+ * The job id may come back as a JSON string, a number or an object
+ * holding id or jobId; all are accepted, and an id seen before in the scan
+ * is an error.  A job whose status or error field says it failed, or that
+ * is done without a signedURL, fails the scan with the vendor's words.  A signed URL is a secret
  * (its query carries the signature): it must be https (or loopback http
  * when base_url is), and only its path is ever shown.
  *-------------------------------------------------------------------------
@@ -66,6 +76,9 @@ static const AlfOptionDef resolver_options[] = {
 typedef struct RsState
 {
 	List	   *headers;		/* Authorization (secret) */
+	bool		ms;				/* dateStart/dateEnd in milliseconds now */
+	bool		unit_set;		/* epoch_unit was given */
+	List	   *job_ids;		/* every job id of the scan (scan_cxt) */
 	char	   *job_id;
 	char	   *signed_url;		/* secret: never shown whole */
 	AlfReportFlow *flow;
@@ -79,9 +92,9 @@ rs_epoch_ms(const AlfScanRequest *req)
 	return unit && strcmp(unit, "ms") == 0;
 }
 
-/* A bound in epoch_unit; in EXPLAIN, a run-time bound as its expression. */
+/* A bound in ms or s; in EXPLAIN, a run-time bound as its expression. */
 static json_t *
-rs_date_member(const AlfScanRequest *req, bool upper, int64 ms)
+rs_date_member(const AlfScanRequest *req, bool upper, int64 ms, bool in_ms)
 {
 	const AlfTimeBound *b = upper ? &req->upper : &req->lower;
 
@@ -89,19 +102,22 @@ rs_date_member(const AlfScanRequest *req, bool upper, int64 ms)
 		return json_string(b->display);
 	if (req->explain_only && upper && !b->from_query)
 		return json_string("(scan start)");
-	/* whole seconds: the window's end is the last ms of its second */
-	return json_integer(rs_epoch_ms(req) ? ms : ms / 1000);
+	if (in_ms)
+		return json_integer(ms);
+	/* the window's end is the last ms of its second: send the next second */
+	return json_integer(upper ? ms / 1000 + 1 : ms / 1000);
 }
 
 static void
-rs_export_spec(const AlfScanRequest *req, const AlfReportWindow *w, AlfRequestSpec *spec)
+rs_export_spec(const AlfScanRequest *req, const AlfReportWindow *w, bool in_ms,
+			   AlfRequestSpec *spec)
 {
 	json_t	   *body = json_pack("{}");	/* not json_object(): the server has one too */
 
 	alf_spec_init(spec, "POST");
 	appendStringInfoString(&spec->path, RS_EXPORT_PATH);
-	json_object_set_new(body, "dateStart", rs_date_member(req, false, w->start_ms));
-	json_object_set_new(body, "dateEnd", rs_date_member(req, true, w->end_ms));
+	json_object_set_new(body, "dateStart", rs_date_member(req, false, w->start_ms, in_ms));
+	json_object_set_new(body, "dateEnd", rs_date_member(req, true, w->end_ms, in_ms));
 	spec->body = body;
 }
 
@@ -113,7 +129,7 @@ resolver_describe(const AlfScanRequest *req, AlfRequestSpec *spec)
 	AlfReportWindow w;
 
 	alf_report_first_window(&resolver_steps, req, &w);
-	rs_export_spec(req, &w, spec);
+	rs_export_spec(req, &w, rs_epoch_ms(req), spec);
 }
 
 /* A job id from a bare string, a number, or an object with id / jobId. */
@@ -146,7 +162,7 @@ rs_submit(AlfVendorScan *vs, void *arg, const AlfReportWindow *window)
 	json_t	   *root;
 	char	   *id = NULL;
 
-	rs_export_spec(vs->request, window, &spec);
+	rs_export_spec(vs->request, window, st->ms, &spec);
 	PG_TRY();
 	{
 		resp = alf_vendor_request(vs, &spec, st->headers);
@@ -184,7 +200,26 @@ rs_submit(AlfVendorScan *vs, void *arg, const AlfReportWindow *window)
 		alf_raise_protocol_error(vs, resp->display,
 								 psprintf("no job id in the answer: %s",
 										  alf_http_body_snippet(resp, 120)));
-	st->job_id = MemoryContextStrdup(vs->scan_cxt, id);
+	{
+		ListCell   *lc;
+
+		/* a finished job's id again: its rows would be returned twice */
+		foreach(lc, st->job_ids)
+			if (strcmp((const char *) lfirst(lc), id) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("Resolver answered a new export with the id of an earlier one"),
+						 errdetail_internal("%s returned job id %s, which an earlier export of this scan had.",
+											resp->display, id),
+						 errhint("The vendor may have ignored the export's dateStart and dateEnd; check epoch_unit.")));
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(vs->scan_cxt);	/* not the step's */
+
+		st->job_id = pstrdup(id);
+		st->job_ids = lappend(st->job_ids, st->job_id);
+		MemoryContextSwitchTo(old);
+	}
 	st->signed_url = NULL;
 }
 
@@ -228,13 +263,16 @@ static void
 rs_poll(AlfVendorScan *vs, void *arg, AlfReportPoll *result)
 {
 	static const char *const status_names[] = {"status", "state", "jobStatus", NULL};
-	static const char *const error_names[] = {"error", "errorMessage", "message", NULL};
+	static const char *const error_names[] = {"error", "errorMessage", "failureReason",
+	"message", NULL};
+	static const char *const failure_names[] = {"error", "errorMessage", "failureReason", NULL};
 	RsState    *st = (RsState *) arg;
 	AlfRequestSpec spec;
 	AlfHttpResponse *resp;
 	json_t	   *root;
 	json_t	   *error;
 	const char *url;
+	int			i;
 
 	alf_spec_init(&spec, "GET");
 	appendStringInfo(&spec.path, "%s%s", RS_JOB_PATH, alf_url_encode(st->job_id));
@@ -252,9 +290,16 @@ rs_poll(AlfVendorScan *vs, void *arg, AlfReportPoll *result)
 		result->ready = true;
 		return;
 	}
-	error = json_object_get(root, "error");
-	if (error && !json_is_null(error) && !json_is_false(error))
-		result->failed = true;
+	/* a failure may show only as an error field (the job's shape is [U]) */
+	for (i = 0; failure_names[i]; i++)
+	{
+		error = json_object_get(root, failure_names[i]);
+		if (error && !json_is_null(error) && !json_is_false(error) &&
+			!(json_is_string(error) && json_string_length(error) == 0))
+			result->failed = true;
+	}
+	if (result->message == NULL && json_is_object(json_object_get(root, "error")))
+		result->message = alf_json_string_member(json_object_get(root, "error"), "message");
 }
 
 /* scheme://host/path of a URL: what may be shown of a signed URL. */
@@ -296,6 +341,36 @@ rs_download(AlfVendorScan *vs, void *arg)
 	return resp;
 }
 
+/* The first export is empty and the unit was a guess: try the other one. */
+static bool
+rs_recheck_empty(AlfVendorScan *vs, void *arg)
+{
+	RsState    *st = (RsState *) arg;
+
+	if (st->unit_set)
+		return false;
+	st->ms = !st->ms;
+	return true;
+}
+
+static void
+rs_recheck_result(AlfVendorScan *vs, void *arg, const AlfReportWindow *window, int64 nrows)
+{
+	RsState    *st = (RsState *) arg;
+	const char *tried = st->ms ? "ms" : "s";
+
+	st->ms = !st->ms;
+	if (nrows > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("Resolver reads dateStart and dateEnd in %s, not in %s",
+						st->ms ? "seconds" : "milliseconds", st->ms ? "milliseconds" : "seconds"),
+				 errdetail("An export of %s in %s returned no rows; the same window in %s returned " INT64_FORMAT ".",
+						   alf_report_window_text(window), st->ms ? "milliseconds" : "seconds",
+						   st->ms ? "seconds" : "milliseconds", nrows),
+				 errhint("Set the server option epoch_unit to '%s'.", tried)));
+}
+
 static const AlfReportSteps resolver_steps = {
 	.what = "the audit trail export",
 	.paging = ALF_REPORT_WALK_BACK,
@@ -307,6 +382,8 @@ static const AlfReportSteps resolver_steps = {
 	.poll = rs_poll,
 	.download = rs_download,
 	.cancel = NULL,				/* no documented way to cancel a job */
+	.recheck_empty = rs_recheck_empty,
+	.recheck_result = rs_recheck_result,
 };
 
 static void
@@ -320,6 +397,8 @@ resolver_begin(AlfVendorScan *vs)
 	/* Resolver's own examples write the scheme in lower case */
 	st->headers = list_make1(psprintf("Authorization: bearer %s",
 									  alf_credential(vs, "api_token")));
+	st->unit_set = alf_option_value(vs->options, "epoch_unit") != NULL;
+	st->ms = rs_epoch_ms(vs->request);
 	st->flow = alf_report_begin(vs, &resolver_steps, st);
 	vs->state = st;
 }

@@ -241,6 +241,10 @@ typedef struct AlfVendorScan
 	Oid			userid;
 	const char *relname;		/* foreign table, for messages */
 	List	   *secrets;		/* of char *: more to scrub (alf_add_secret) */
+	bool		time_unfiltered;	/* the vendor set this: its requests carry no
+									 * time filter (e.g. a lookup by id), so a
+									 * record far outside the range is no
+									 * evidence of anything (scan.c) */
 } AlfVendorScan;
 
 /* in vendors/registry.c */

@@ -160,6 +160,7 @@ zendesk_begin(AlfVendorScan *vs)
 		auth = psprintf("Authorization: Bearer %s", alf_credential(vs, "oauth_token"));
 	st->headers = list_make1(auth);
 	st->show = id && id->nvalues == 1;
+	vs->time_unfiltered = st->show;	/* the show endpoint takes no time filter */
 	vs->state = st;
 }
 

@@ -13,9 +13,10 @@
  *
  * Paging: limit + lastEntityId/lastIndexTime copied back unchanged.  The
  * end of the records is not documented, so a short page is not taken as
- * the end: the scan ends on an empty page, or when the cursors are absent
- * or come back unchanged; a cursor pair seen before is an error rather than
- * an endless loop.  Both time bounds are always sent (the scan pins "now"),
+ * the end: the scan ends on an empty page (whatever its cursors say) or a
+ * page without cursors.  A non-empty page that hands back the cursors it
+ * was sent, or a cursor pair seen before, means the vendor ignored them:
+ * an error, not an endless loop nor a silently short result.  Both time bounds are always sent (the scan pins "now"),
  * widened by 1 ms since their inclusivity is unknown.
  *-------------------------------------------------------------------------
  */
@@ -379,18 +380,34 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 
 	entity_id = zoho_cursor(data, "lastEntityId");
 	index_time = zoho_cursor(data, "lastIndexTime");
-	if (entity_id == NULL || index_time == NULL ||
-		(st->entity_id && strcmp(entity_id, st->entity_id) == 0 &&
-		 strcmp(index_time, st->index_time) == 0))
+	if (entity_id == NULL || index_time == NULL)
 	{
 		st->finished = true;
 		return true;
 	}
+
+	/*
+	 * Records, yet the cursors we sent come back: the next request would be
+	 * this one again, so either this page repeats forever or the scan would
+	 * stop with the records after it unread.  Neither is an answer.
+	 */
+	if (st->entity_id && strcmp(entity_id, st->entity_id) == 0 &&
+		strcmp(index_time, st->index_time) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Zoho Mail returned records without moving its cursors"),
+				 errdetail_internal("%s returned %d records and the cursors lastIndexTime=%s, lastEntityId=%s it was sent.",
+									resp->display, batch->nrecords, index_time, entity_id),
+				 errhint("The vendor ignored lastEntityId and lastIndexTime; check that base_url is the organization's Zoho Mail API.")));
 	pair = psprintf("%s %s", index_time, entity_id);
 	foreach(lc, st->seen_cursors)
 		if (strcmp((char *) lfirst(lc), pair) == 0)
-			alf_raise_protocol_error(vs, resp->display,
-									 "the cursors returned to an earlier page");
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Zoho Mail returned to an earlier page"),
+					 errdetail_internal("%s answered with the cursors lastIndexTime=%s, lastEntityId=%s of an earlier page.",
+										resp->display, index_time, entity_id),
+					 errhint("The vendor ignored lastEntityId and lastIndexTime; check that base_url is the organization's Zoho Mail API.")));
 
 	old = MemoryContextSwitchTo(vs->scan_cxt);
 	if (st->entity_id)

@@ -21,6 +21,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import random
 import re
 import time
 
@@ -202,6 +203,24 @@ class Vendor(emucore.VendorBase):
                            doc="fromDate/toDate semantics (unknown publicly)"),
         "reversed_range": Key("swap", "choice", choices=("swap", "reject", "empty"),
                               doc="fromDate after toDate: swap them, 400, or no records"),
+        "total_mode": Key("exact", "choice", choices=("exact", "page", "approx", "capped"),
+                          doc="what `total` counts (unknown publicly): the window, this "
+                              "page, roughly the window, or the window capped at 1000"),
+        "order": Key("asc", "choice", choices=("asc", "desc", "shuffled"),
+                     doc="record order (unknown publicly); shuffled: ascending pages, "
+                         "each shuffled"),
+        "ignore_dates": Key(0, minimum=0, maximum=1,
+                            doc="misbehaviour: 1 ignores fromDate/toDate"),
+        "short_pages": Key(0, minimum=0, maximum=1,
+                           doc="misbehaviour: 1 drops the last record of every odd "
+                               "page that is not the last"),
+        "grow_after": Key(0, minimum=0,
+                          doc="after this many list requests, grow_by records arrive "
+                              "(0 = never)"),
+        "grow_by": Key(1, minimum=1, maximum=1000, doc="records that arrive then"),
+        "grow_at": Key("newest", "choice", choices=("newest", "oldest"),
+                       doc="their times: after the newest record, or before the oldest "
+                           "(late ingestion)"),
     }
 
     def __init__(self, server):
@@ -209,6 +228,33 @@ class Vendor(emucore.VendorBase):
         self.records = []       # ascending by (timestampValue, AuditLogId)
         self.ts_us = []         # timestampValue * 1000, parallel to records
         self.ids = []           # AuditLogId, parallel (also ascending)
+        self.list_requests = 0  # answered list requests since the reset (grow_after)
+
+    def on_reset(self):
+        self.list_requests = 0
+
+    def _grow(self):
+        """grow_by records arrive, all at one new instant (grow_at)."""
+        cfg = self.config
+        if not self.records:
+            return
+        if cfg["grow_at"] == "newest":
+            ms = self.records[-1]["timestampValue"] + 1
+        else:
+            ms = self.records[0]["timestampValue"] - 1
+        for i in range(cfg["grow_by"]):
+            self.records.append({
+                "timestampValue": ms,
+                "Date/Time": "%s.%03dZ" % (emucore.iso_z(ms // 1000)[:-1], ms % 1000),
+                "Description": "User logged out at %s from 192.0.2.77 via web"
+                               % js_date_string(ms, 0, "Coordinated Universal Time"),
+                "Name": "Logout",
+                "Category": "Login/Logout",
+                "AuditLogId": "%08x%s%06x" % (ms // 1000, "ffffffffff", i),
+            })
+        self.records.sort(key=lambda r: (r["timestampValue"], r["AuditLogId"]))
+        self.ts_us = [r["timestampValue"] * 1000 for r in self.records]
+        self.ids = [r["AuditLogId"] for r in self.records]
 
     # -- dataset ----------------------------------------------------------------
 
@@ -423,6 +469,10 @@ class Vendor(emucore.VendorBase):
                 raise _bad_request("Invalid fetchAfter: expected an AuditLogId")
             fetch_after = fetch_after.lower()
 
+        self.list_requests += 1
+        if cfg["grow_after"] and self.list_requests == cfg["grow_after"] + 1:
+            self._grow()
+
         lo = parse_kore_date("fromDate", from_text, False) if from_text is not None else None
         hi = parse_kore_date("toDate", to_text, True) if to_text is not None else None
         empty = False
@@ -436,6 +486,9 @@ class Vendor(emucore.VendorBase):
                 lo = parse_kore_date("fromDate", to_text, False)
                 hi = parse_kore_date("toDate", from_text, True)
 
+        if cfg["ignore_dates"]:
+            lo = hi = None
+            empty = False
         n = len(self.records)
         bounds = cfg["date_bounds"]
         start, end = 0, n
@@ -450,7 +503,31 @@ class Vendor(emucore.VendorBase):
         if empty or end < start:
             start = end = 0
         total = end - start
-        first = start + offset * size
-        page = self.records[first:min(first + size, end)] if first < end else []
-        return json_response(200, {"total": total, "auditlogs": page,
-                                   "moreAvailable": offset * size + size < total})
+        more = offset * size + size < total
+        if cfg["order"] == "desc":      # newest first: positions count from the end
+            hi_pos = end - offset * size
+            page = self.records[max(hi_pos - size, start):hi_pos][::-1] if hi_pos > start else []
+        else:
+            first = start + offset * size
+            page = self.records[first:min(first + size, end)] if first < end else []
+            if cfg["order"] == "shuffled":
+                page = list(page)
+                random.Random(offset * 7919 + size).shuffle(page)
+        if cfg["short_pages"] and more and offset % 2 == 1 and page:
+            page = page[:-1]
+        mode = cfg["total_mode"]
+        if mode == "page":
+            shown = len(page)
+        elif mode == "approx":          # within 10 %, differing from page to page
+            shown = total + total * ((offset * 37) % 21 - 10) // 100
+        elif mode == "capped":
+            shown = min(total, 1000)
+        else:
+            shown = total
+        return json_response(200, {"total": shown, "auditlogs": page, "moreAvailable": more})
+
+
+def dump(state):
+    """The whole dataset (the `/_emu/dump` hook), ascending by time, each
+    record as the API returns it."""
+    return list(state.records)

@@ -170,6 +170,16 @@ class Vendor(emucore.VendorBase):
         "job_delay_ms": Key(800, minimum=0, doc="time from POST until signedURL is set"),
         "job_status_field": Key(1, minimum=0, maximum=1, doc="job object has a status field"),
         "fail_jobs": Key(0, minimum=0, doc="every k-th job ends FAILED (0 = never)"),
+        "job_error_field": Key("error", "choice",
+                               choices=("error", "errorMessage", "message", "failureReason",
+                                        "none"),
+                               doc="where a failed job says why [I]"),
+        "ignore_dates": Key(0, minimum=0, maximum=1,
+                            doc="misbehaviour: 1 exports every row whatever the dates"),
+        "reuse_job_id": Key(0, minimum=0, maximum=1,
+                            doc="misbehaviour: 1 answers every export with the first job's id"),
+        "job_no_url": Key(0, minimum=0, maximum=1,
+                          doc="misbehaviour: 1 completes jobs without a signedURL"),
         "row_cap": Key(50000, minimum=1, doc="rows per export (the most recent ones)"),
         "url_ttl_s": Key(300, minimum=1, doc="lifetime of a signed URL"),
         "signed_base": _BaseKey("", "str", doc="scheme://host:port of signed URLs "
@@ -348,10 +358,13 @@ class Vendor(emucore.VendorBase):
         scale = 1000 if cfg["epoch_unit"] == "ms" else 1
         newest = time.time() - cfg["ingest_lag_s"] if cfg["ingest_lag_s"] else None
         # both bounds inclusive; rows are whole seconds
-        rows = [r for r in self.rows if start <= r["t"] * scale <= end
+        rows = [r for r in self.rows if (cfg["ignore_dates"] or start <= r["t"] * scale <= end)
                 and (newest is None or r["t"] <= newest)]
         rows = rows[::-1][:cfg["row_cap"]]          # the most recent, newest first
 
+        if cfg["reuse_job_id"] and self.jobs:
+            first = next(iter(self.jobs.values()))["id"]
+            return json_response(cfg["export_status"], first)
         if self.fail_seen != cfg["fail_jobs"]:
             self.fail_seen = cfg["fail_jobs"]
             self.jobs_made = 0
@@ -395,8 +408,11 @@ class Vendor(emucore.VendorBase):
         if cfg["job_status_field"]:
             obj["status"] = status
         obj["signedURL"] = url
-        if status == "FAILED":                                            # [I]
-            obj["error"] = "Export failed: the audit trail could not be generated"
+        if status == "COMPLETE" and cfg["job_no_url"]:
+            obj["signedURL"] = None
+        field = cfg["job_error_field"]
+        if status == "FAILED" and field != "none":                        # [I]
+            obj[field] = "Export failed: the audit trail could not be generated"
         return json_response(200, obj)
 
     def _sign(self, job, ready_at):
@@ -464,3 +480,15 @@ class Vendor(emucore.VendorBase):
                 (format_time(r["t"], fmt) if f == "time" else r[f]) if f else ""
                 for f in fields], end))
         return "".join(out)
+
+
+def dump(state):
+    """The whole dataset (the `/_emu/dump` hook), newest first as an export
+    lists it, each row keyed by the CSV header with its time as the
+    download would show it."""
+    cfg = state.config
+    cols = cfg["csv_columns"].split(",")
+    fields = [COLUMN_FIELDS.get(_norm(c)) for c in cols]
+    return [{c: ((format_time(r["t"], cfg["time_format"]) if f == "time" else r[f]) if f else "")
+             for c, f in zip(cols, fields)}
+            for r in reversed(state.rows)]

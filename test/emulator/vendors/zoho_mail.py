@@ -255,6 +255,10 @@ class Vendor(emucore.VendorBase):
                             doc="1 (hostile test mode, not Zoho's behaviour): token errors echo "
                                 "the client_secret and refresh_token received, raw, URL-encoded "
                                 "and base64, then CR LF and 1200 more characters"),
+        "cursor_mode": Key("follow", "choice", choices=("follow", "ignore", "echo"),
+                           doc="misbehaviour: 'ignore' the cursors sent (every request "
+                               "gets the first page), or 'echo' them back unchanged on the "
+                               "right next page"),
     }
 
     def __init__(self, server):
@@ -559,6 +563,8 @@ class Vendor(emucore.VendorBase):
         last_idx_text = self._value(req, "lastIndexTime")
         last_entity = self._value(req, "lastEntityId")
         cursor = None
+        if cfg["cursor_mode"] == "ignore":
+            last_idx_text = last_entity = None
         if last_idx_text is not None or last_entity is not None:
             pos = None
             if last_idx_text is not None and re.fullmatch(r"\d{16}", last_idx_text):
@@ -597,7 +603,15 @@ class Vendor(emucore.VendorBase):
         data["audit"] = [self.records[i] for i in rows]
         if rows and not (is_last and signal == "short"):
             data["lastEntityId"] = self.meta[rows[-1]]["entity"]
+        if rows and cursor is not None and cfg["cursor_mode"] == "echo":
+            data["lastIndexTime"], data["lastEntityId"] = last_idx_text, last_entity
         if not rows and cursor is not None and signal == "omit":
             # no explicit end marker: the cursors sent come back unchanged
             data = {"lastIndexTime": last_idx_text, "audit": [], "lastEntityId": last_entity}
         return _envelope(200, "success", data)
+
+
+def dump(state):
+    """The whole dataset (the `/_emu/dump` hook), newest first as the API
+    pages it, each record as the API returns it."""
+    return list(reversed(state.records))
