@@ -112,6 +112,19 @@ alf_request_filter(const AlfScanRequest *req, int column)
 	return NULL;
 }
 
+/*
+ * Whether an inet value's text has the one spelling a vendor can have
+ * stored: an IPv4 host address does.  IPv6 can be written several ways
+ * (compressed or not, upper case, embedded IPv4) and no vendor document
+ * says which it keeps, so such a value is left to the local filter: a
+ * wrong guess must cost requests, never rows.
+ */
+bool
+alf_inet_spelling_certain(const char *text)
+{
+	return strchr(text, ':') == NULL && strchr(text, '/') == NULL;
+}
+
 static int64
 alf_format_unit_usec(AlfTimeFormat fmt)
 {

@@ -258,6 +258,7 @@ extern char *alf_spec_display(const AlfRequestSpec *spec);
 extern char *alf_spec_url(const char *base_url, const AlfRequestSpec *spec);
 extern void alf_spec_free_body(AlfRequestSpec *spec);
 extern const AlfColumnFilter *alf_request_filter(const AlfScanRequest *req, int column);
+extern bool alf_inet_spelling_certain(const char *text);
 
 typedef enum AlfTimeFormat
 {

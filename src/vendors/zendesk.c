@@ -69,7 +69,10 @@ typedef struct ZendeskState
 	int64		fetched;
 } ZendeskState;
 
-/* source_id is only accepted by Zendesk together with source_type. */
+/*
+ * source_id is only accepted by Zendesk together with source_type; an IPv6
+ * address has no certain spelling at Zendesk (alf_inet_spelling_certain).
+ */
 static void
 zendesk_choose_pushdown(List *candidates)
 {
@@ -85,6 +88,9 @@ zendesk_choose_pushdown(List *candidates)
 
 		if (c->column == ZD_SOURCE_ID && !have_type)
 			c->pushed = false;
+		if (c->column == ZD_IP_ADDRESS && c->const_text &&
+			!alf_inet_spelling_certain(c->const_text))
+			c->pushed = false;
 	}
 }
 
@@ -94,8 +100,13 @@ zendesk_filter_param(AlfRequestSpec *spec, const AlfScanRequest *req, int column
 {
 	const AlfColumnFilter *f = alf_request_filter(req, column);
 
-	if (f && f->nvalues == 1)
-		alf_spec_param(spec, name, f->values[0]);
+	if (f == NULL || f->nvalues != 1)
+		return;
+	/* a run-time IPv6 value stays with the local recheck */
+	if (column == ZD_IP_ADDRESS && !req->explain_only &&
+		!alf_inet_spelling_certain(f->values[0]))
+		return;
+	alf_spec_param(spec, name, f->values[0]);
 }
 
 static void

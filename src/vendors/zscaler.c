@@ -191,6 +191,8 @@ zs_translate(int column, const char *value)
 	char		want[128];
 	char		have[128];
 
+	if (column == ZS_CLIENT_IP && value && !alf_inet_spelling_certain(value))
+		return NULL;
 	if (e == NULL)
 		return value;
 	if (value == NULL || strlen(value) >= sizeof(want))
@@ -222,6 +224,9 @@ zscaler_choose_pushdown(List *candidates)
 		AlfPushCandidate *c = (AlfPushCandidate *) lfirst(lc);
 		ListCell   *lc2;
 
+		if (c->column == ZS_CLIENT_IP && c->const_text &&
+			!alf_inet_spelling_certain(c->const_text))
+			c->pushed = false;
 		if (zs_enum_table(c->column) == NULL)
 			continue;
 		if (c->const_text)
