@@ -286,6 +286,8 @@ def test_dataset(t, cl, port):
                              % (port, r["id"]) for r in recs), recs[0]["url"])
     t.check("keys alphabetical like the docs",
             all(list(r) == sorted(r) for r in recs[:50]))
+    t.eq("/_emu/dump: every record as the API returns it, by (created_at, id)",
+         json.loads(cl.ctl("dump").body), sorted(recs, key=lambda r: (r["created_at"], r["id"])))
     return recs
 
 
