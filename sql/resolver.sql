@@ -48,7 +48,7 @@ CREATE TABLE rs_all AS
          d->>'Performed By' AS performed_by,
          d->>'External Reference ID' AS external_reference_id,
          nullif(d->>'IP Address', '')::inet AS ip_address, d->>'Details' AS details, d AS raw
-    FROM jsonb_array_elements((SELECT string_agg(l, E'\n') FROM emu('resolver', '/_emu/dump') l)::jsonb) d;
+    FROM emu_dump('resolver') d;
 SELECT count(*) AS rows, count(*) - count(DISTINCT raw::text) AS identical_copies,
        count(*) FILTER (WHERE ip_address IS NULL) > 0 AS empty_ips,
        count(*) FILTER (WHERE family(ip_address) = 6) > 0 AS ipv6,
@@ -257,7 +257,7 @@ RESET statement_timeout;
 UPDATE rs_timing SET t1 = clock_timestamp();
 SELECT t1 - t0 < interval '1.5 seconds' AS stopped_within_a_second FROM rs_timing;
 SELECT emu('resolver', '/_emu/config?job_delay_ms=0') IS NOT NULL;
-SELECT count(*) > 0 AS works FROM resolver_audit;
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM emu_dump('resolver')) AS all_rows FROM resolver_audit;
 -- options of another vendor are rejected
 ALTER SERVER resolver OPTIONS (ADD report_time_zone 'UTC');
 CREATE FOREIGN TABLE rs_badunit (date_time timestamptz) SERVER resolver OPTIONS (epoch_unit 'us');

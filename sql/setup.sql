@@ -17,7 +17,8 @@ INSERT INTO emu_port VALUES ('zoho_mail', :'zoho_port');
 INSERT INTO emu_port VALUES ('zscaler', :'zs_port');
 \getenv rs_port EMU_RESOLVER_PORT
 INSERT INTO emu_port VALUES ('resolver', :'rs_port');
--- emu(vendor, path): the emulator's answer, one row per line
+-- emu(vendor, path): the emulator's answer, one row per line; an error
+-- answer (e.g. a config key it rejects) fails the statement
 CREATE FUNCTION emu(vendor text, path text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -26,7 +27,7 @@ BEGIN
   SELECT e.port INTO STRICT p FROM emu_port e WHERE e.vendor = emu.vendor;
   DELETE FROM emu_out;
   EXECUTE format('COPY emu_out (line) FROM PROGRAM %L WITH (FORMAT csv, DELIMITER E''\x01'', QUOTE E''\x02'')',
-                 format('curl -sS --noproxy ''*'' %s', quote_literal(format('http://127.0.0.1:%s%s', p, path))));
+                 format('curl -sS --fail-with-body --noproxy ''*'' %s', quote_literal(format('http://127.0.0.1:%s%s', p, path))));
   RETURN QUERY SELECT o.line FROM emu_out o ORDER BY o.n;
 END $$;
 -- emu_reset(vendor, config): reset, then apply a config query string
@@ -83,6 +84,11 @@ BEGIN
   END IF;
   RETURN format('%s rows, %s missing, %s extra', n, missing, extra);
 END $$;
+-- emu_dump(vendor): the emulator's own data set (/_emu/dump), one jsonb per
+-- record: the ground truth, never a copy read back through the FDW
+CREATE FUNCTION emu_dump(vendor text) RETURNS SETOF jsonb
+LANGUAGE sql AS $$
+  SELECT jsonb_array_elements(string_agg(l, E'\n')::jsonb) FROM emu(vendor, '/_emu/dump') l $$;
 -- try(query): run it, and show the error as SQLSTATE, message, detail, hint
 CREATE FUNCTION try(query text) RETURNS text
 LANGUAGE plpgsql AS $$

@@ -152,9 +152,15 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER vt_resolver OPTIONS (api_token 'rslv
 IMPORT FOREIGN SCHEMA audit LIMIT TO (resolver_audit) FROM SERVER vt_resolver INTO vt;
 SET DateStyle = 'ISO, MDY';
 SET TimeZone = 'UTC';
-CREATE TEMP TABLE vt_zd AS SELECT id, created_at FROM vt.zendesk_audit;
-CREATE TEMP TABLE vt_rs AS SELECT date_time, event, subject, performed_by FROM vt.resolver_audit;
--- the copies agree with the vendor's own text, read by PostgreSQL here
+-- the truth: the emulator's own records (/_emu/dump), their times read by
+-- PostgreSQL here (ISO, MDY in UTC)
+CREATE TEMP TABLE vt_zd AS
+  SELECT (d->>'id')::bigint AS id, (d->>'created_at')::timestamptz AS created_at FROM emu_dump('zendesk') d;
+CREATE TEMP TABLE vt_rs AS
+  SELECT (d->>'Date and Time')::timestamptz AS date_time, d->>'Event' AS event, d->>'Subject' AS subject,
+         d->>'Performed By' AS performed_by
+    FROM emu_dump('resolver') d;
+-- the FDW agrees with the vendor's own text, read by PostgreSQL here
 SELECT count(*) AS zendesk_rows,
        count(*) FILTER (WHERE created_at = (raw->>'created_at')::timestamptz) AS as_postgres
   FROM vt.zendesk_audit;

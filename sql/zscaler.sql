@@ -83,7 +83,7 @@ LANGUAGE sql AS $$
          d->>'User', d->>'Action', d->>'Result', (d->>'Client IP')::inet, d->>'Interface',
          d->>'Category', d->>'Subcategory', d->>'Resource', d->>'Pre Action',
          d->>'Post Action', d->>'Trace ID', d->>'AA in Cloud', d->>'Time'
-    FROM jsonb_array_elements((SELECT string_agg(l, E'\n') FROM emu('zscaler', '/_emu/dump') l)::jsonb) d $$;
+    FROM emu_dump('zscaler') d $$;
 CREATE TABLE zs_all AS SELECT * FROM zs_dump();
 CREATE FUNCTION zs_load() RETURNS bigint LANGUAGE sql AS $$
   DELETE FROM zs_all;
@@ -335,7 +335,8 @@ SELECT zs_load() AS truth_rows;
 -- The last 3 days hold no dense day, so whatever the hour, half of their
 -- report ends inside a row (a body cut exactly at a row's end, with no
 -- footer or count to check it against, cannot be told from a whole one)
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '1 day';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '1 day') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '1 day';
 SELECT emu('zscaler', '/_emu/config?gzip=0&fault=cut&fault_skip=2&fault_every=1&fault_count=1') IS NOT NULL;
 SELECT split_part(try($$SELECT * FROM zscaler_audit WHERE time >= now() - interval '3 days'$$), E'\n', 1);
 SELECT emu('zscaler', '/_emu/config?fault=malformed&fault_skip=2&fault_every=1&fault_count=1') IS NOT NULL;
@@ -399,7 +400,8 @@ SELECT t1 - t0 < interval '1.5 seconds' AS stopped_within_a_second FROM zs_timin
 SELECT status, method, path FROM zs_log() WHERE method <> 'GET' ORDER BY n;
 SELECT emu('zscaler', '/_emu/config?report_delay_ms=0') IS NOT NULL;
 -- the session is fine afterwards
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '3 days';
 
 -- auth: a wrong password or key is 28000, with no secret in the message
 CREATE SERVER zs_bad FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zscaler', base_url :'zs_url');
@@ -426,8 +428,10 @@ ALTER SERVER zs_oneapi OPTIONS (SET base_url :'zs_oneapi_base', ADD token_url :'
 CREATE USER MAPPING FOR CURRENT_USER SERVER zs_oneapi
   OPTIONS (client_id 'zia-test-client', client_secret 'zia-test-secret');
 CREATE FOREIGN TABLE zs_oneapi (time timestamptz, action text) SERVER zs_oneapi;
-SELECT count(*) > 0 AS works FROM zs_oneapi WHERE time >= now() - interval '3 days';
-SELECT count(*) > 0 AS token_cached FROM zs_oneapi WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zs_oneapi WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS token_cached, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zs_oneapi WHERE time >= now() - interval '3 days';
 SELECT status, method, path, CASE WHEN path LIKE '/oauth2%' THEN line END AS token_request
   FROM zs_log() ORDER BY n;
 ALTER USER MAPPING FOR CURRENT_USER SERVER zs_oneapi OPTIONS (SET client_secret 'wrong-zia-secret-2');
@@ -437,16 +441,20 @@ SELECT try($$SELECT * FROM zs_oneapi WHERE time >= now() - interval '1 day'$$);
 SELECT emu_clear('zscaler');
 -- an expired session (5 idle minutes at ZIA, 1 s here) answers 401: the
 -- FDW logs in again once and goes on
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '3 days';
 SELECT emu('zscaler', '/_emu/config?session_idle_s=1') IS NOT NULL;
 SELECT pg_sleep(1.5);
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '3 days';
 SELECT status, method, path FROM zs_log() ORDER BY n;
 SELECT emu('zscaler', '/_emu/config?session_idle_s=300') IS NOT NULL;
 -- a changed user mapping drops the cached session: logout, then login
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '3 days';
 ALTER USER MAPPING FOR CURRENT_USER SERVER zscaler OPTIONS (SET password 'zia-test-password');
-SELECT count(*) > 0 AS works FROM zscaler_audit WHERE time >= now() - interval '3 days';
+SELECT count(*) > 0 AS works, count(*) = (SELECT count(*) FROM zs_dump() WHERE time >= now() - interval '3 days') AS all_rows
+  FROM zscaler_audit WHERE time >= now() - interval '3 days';
 SELECT status, method, path FROM zs_log() ORDER BY n;
 -- options of another vendor are rejected
 ALTER SERVER zscaler OPTIONS (ADD epoch_unit 's');
