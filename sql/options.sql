@@ -8,6 +8,26 @@ CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', bas
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com/');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://user:pw@acme.zendesk.com');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'ftp://acme.zendesk.com');
+-- URL rules (parsed as libcurl parses them): no userinfo, whatever it hides
+-- behind (the first is other.host, not localhost), no backslash, no
+-- percent-encoded or zoned host, no query, a valid port; a look-alike of a
+-- loopback address is not one
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'http://localhost:1@other.host');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com\@evil.example');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com\evil');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://%61cme.zendesk.com');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://[fe80::1%25eth0]:8443');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com/api?x=1');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com:99999');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1.evil.example');
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zoho_mail', base_url 'https://mail.zoho.com', zoid '1', accounts_url 'https://accounts.zoho.com@evil.example');
+-- IPv6 literals are fine; http:// on [::1] and 127.0.0.0/8 (superuser)
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://[2001:db8::1]:8443/prefix');
+DROP SERVER s;
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'http://[::1]:9');
+DROP SERVER s;
+CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'http://127.1.2.3:9');
+DROP SERVER s;
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', timeout_ms '0');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', max_retries 'many');
 CREATE SERVER s FOREIGN DATA WRAPPER auditlog_fdw OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', page_size '500');

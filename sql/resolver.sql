@@ -190,6 +190,12 @@ SELECT emu('resolver', '/_emu/config?signed_base=http://files.example.com:' || :
 SELECT regexp_replace(regexp_replace(try('SELECT * FROM resolver_audit'), '/signed/[^/]+/', '/signed/<token>/'),
                       ':\d+/', ':<port>/');
 SELECT status, method, path FROM rs_log() ORDER BY n;
+-- userinfo does not make a URL loopback: http://localhost:N@files.example.com
+-- is files.example.com, so it is refused like any other http:// host
+SELECT emu('resolver', '/_emu/config?signed_base=http://localhost:' || :'rs_port' || '@files.example.com:' || :'rs_port') IS NOT NULL;
+SELECT regexp_replace(regexp_replace(try('SELECT * FROM resolver_audit'), '/signed/[^/]+/', '/signed/<token>/'),
+                      ':\d+', ':<port>', 'g');
+SELECT status, method, path FROM rs_log() ORDER BY n;
 SELECT emu('resolver', '/_emu/config?signed_base=') IS NOT NULL;
 -- a failed download is HV000 and shows no signature
 SELECT emu('resolver', '/_emu/config?fault=status&fault_status=404&fault_skip=2&fault_every=1&fault_count=1') IS NOT NULL;

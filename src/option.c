@@ -11,6 +11,8 @@
  */
 #include "postgres.h"
 
+#include <curl/curl.h>
+
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
@@ -19,7 +21,9 @@
 #include "catalog/pg_attribute.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgtime.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 
 #include "auditlog_fdw.h"
@@ -39,6 +43,7 @@ static const AlfOptionDef core_options[] = {
 };
 
 #define ALF_DEFAULT_TIMEOUT_MS	30000
+#define ALF_SECRET_FILE_MAX		65536	/* bytes of a credential file read */
 #define ALF_DEFAULT_MAX_RETRIES 5
 
 static int
@@ -58,6 +63,10 @@ alf_where_of_catalog(Oid catalog)
 			return 0;			/* the wrapper itself takes no options */
 	}
 }
+
+static DefElem *alf_find_defelem(List *options, const char *name);
+static const AlfOptionDef *alf_file_option(const char *name, int where,
+											const AlfVendor *vendor, bool *vendor_only);
 
 /* The definition of name valid in where, for vendor (NULL: any vendor). */
 static const AlfOptionDef *
@@ -85,7 +94,32 @@ alf_find_option(const char *name, int where, const AlfVendor *vendor, bool *vend
 				return &vendors[i]->options[j];
 			}
 	}
-	return NULL;
+	return alf_file_option(name, where, vendor, vendor_only);
+}
+
+/*
+ * X_file, for every user-mapping option X: the server reads X from that file
+ * at scan time, so pg_user_mappings and pg_dump show only the path.  Only a
+ * superuser may set it, as the file is read with the server's OS rights.
+ */
+static const AlfOptionDef *
+alf_file_option(const char *name, int where, const AlfVendor *vendor, bool *vendor_only)
+{
+	size_t		len = strlen(name);
+	const AlfOptionDef *def;
+	AlfOptionDef *file;
+
+	if (!(where & ALF_WHERE_USER) || len <= 5 || strcmp(name + len - 5, "_file") != 0)
+		return NULL;
+	def = alf_find_option(pnstrdup(name, len - 5), ALF_WHERE_USER, vendor, vendor_only);
+	if (def == NULL || def->kind == ALF_OPTKIND_FILE)
+		return NULL;
+	file = palloc0(sizeof(AlfOptionDef));
+	file->name = pstrdup(name);
+	file->where = ALF_WHERE_USER;
+	file->kind = ALF_OPTKIND_FILE;
+	file->superuser_only = true;
+	return file;
 }
 
 static void
@@ -146,64 +180,144 @@ alf_vendor_names(void)
 	return buf.data;
 }
 
-/* Is url http:// on a loopback host (127.0.0.0/8, ::1, localhost)? */
+/*
+ * A URL as libcurl reads it (curl_url), so the rules below judge the host
+ * libcurl will connect to, not a hand-parsed guess.
+ */
+typedef struct AlfUrl
+{
+	char		scheme[8];		/* lower case */
+	char		host[256];		/* lower case; an IPv6 literal in brackets */
+	bool		userinfo;		/* user, password or login options present */
+	bool		query;			/* query or fragment present */
+} AlfUrl;
+
+/* Copy one part into buf; false when present but too long. */
+static bool
+alf_curl_part(CURLU *h, CURLUPart part, char *buf, size_t size, bool *present)
+{
+	char	   *v = NULL;
+	bool		fits = true;
+
+	buf[0] = '\0';
+	*present = curl_url_get(h, part, &v, 0) == CURLUE_OK && v != NULL;
+	if (*present)
+	{
+		fits = strlen(v) < size;
+		if (fits)
+			strlcpy(buf, v, size);
+		curl_free(v);
+	}
+	return fits;
+}
+
+/*
+ * Parse url; false when libcurl refuses it or it holds characters parsers
+ * disagree on (backslash, "@", "%" before the path).  Never raises, so the
+ * handle is always released.
+ */
+static bool
+alf_parse_url(const char *url, AlfUrl *out)
+{
+	CURLU	   *h;
+	bool		ok;
+	bool		present;
+	char		part[256];
+	const char *authority = strstr(url, "://");
+	char	   *c;
+
+	memset(out, 0, sizeof(*out));
+	if (authority == NULL || strpbrk(url, "\\@") != NULL ||
+		memchr(authority + 3, '%', strcspn(authority + 3, "/?#")) != NULL)
+		return false;
+	h = curl_url();
+	if (h == NULL)
+		return false;
+	ok = curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		alf_curl_part(h, CURLUPART_SCHEME, out->scheme, sizeof(out->scheme), &present) &&
+		alf_curl_part(h, CURLUPART_HOST, out->host, sizeof(out->host), &present) && present;
+	if (ok)
+	{
+		alf_curl_part(h, CURLUPART_USER, part, sizeof(part), &present);
+		out->userinfo = present;
+		alf_curl_part(h, CURLUPART_PASSWORD, part, sizeof(part), &present);
+		out->userinfo |= present;
+		alf_curl_part(h, CURLUPART_OPTIONS, part, sizeof(part), &present);
+		out->userinfo |= present;
+		alf_curl_part(h, CURLUPART_QUERY, part, sizeof(part), &present);
+		out->query = present;
+		alf_curl_part(h, CURLUPART_FRAGMENT, part, sizeof(part), &present);
+		out->query |= present;
+		alf_curl_part(h, CURLUPART_ZONEID, part, sizeof(part), &present);
+		ok = !present;
+	}
+	curl_url_cleanup(h);
+	for (c = out->scheme; *c; c++)
+		*c = pg_tolower((unsigned char) *c);
+	for (c = out->host; *c; c++)
+		*c = pg_tolower((unsigned char) *c);
+	return ok;
+}
+
+/* localhost, [::1] or a dotted 127.0.0.0/8 address (libcurl normalises IPv4) */
+static bool
+alf_is_loopback_host(const char *host)
+{
+	int			dots = 0;
+	const char *c;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	if (strncmp(host, "127.", 4) != 0)
+		return false;
+	for (c = host; *c; c++)
+	{
+		if (*c == '.')
+			dots++;
+		else if (!isdigit((unsigned char) *c))
+			return false;
+	}
+	return dots == 3;
+}
+
+/*
+ * Is url http:// on a loopback host (127.0.0.0/8, ::1, localhost), without
+ * userinfo (http://localhost:1@other.host/ is other.host)?
+ */
 bool
 alf_is_loopback_http(const char *url)
 {
-	const char *host;
-	size_t		hostlen;
+	AlfUrl		u;
 
-	if (pg_strncasecmp(url, "http://", 7) != 0)
-		return false;
-	host = url + 7;
-	if (*host == '[')
-		return pg_strncasecmp(host, "[::1]", 5) == 0 &&
-			(host[5] == '\0' || host[5] == ':' || host[5] == '/');
-	hostlen = strcspn(host, ":/?#");
-	if (hostlen == 9 && pg_strncasecmp(host, "localhost", 9) == 0)
-		return true;
-	if (hostlen >= 9 && strncmp(host, "127.", 4) == 0)
-	{
-		size_t		i;
-		int			dots = 0;
-
-		for (i = 0; i < hostlen; i++)
-		{
-			if (host[i] == '.')
-				dots++;
-			else if (!isdigit((unsigned char) host[i]))
-				return false;
-		}
-		return dots == 3;
-	}
-	return false;
+	return alf_parse_url(url, &u) && strcmp(u.scheme, "http") == 0 && !u.userinfo &&
+		alf_is_loopback_host(u.host);
 }
 
 static void
 alf_check_url(const char *name, const char *value, bool ddl)
 {
-	bool		https = pg_strncasecmp(value, "https://", 8) == 0;
-	bool		loopback = alf_is_loopback_http(value);
-	const char *rest;
+	AlfUrl		u;
+	bool		parsed = alf_parse_url(value, &u);
+	bool		https = parsed && strcmp(u.scheme, "https") == 0;
+	bool		loopback = parsed && alf_is_loopback_http(value);
 	size_t		len = strlen(value);
 
-	if (!https && !loopback)
+	if (parsed && !https && !loopback)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
 				 errdetail("The URL must start with https://."),
 				 errhint("http:// is allowed only for a loopback host (127.0.0.0/8, ::1, localhost).")));
+	if (!parsed || u.userinfo || u.query || strchr(value, ' ') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errdetail("Expected scheme, host, optional port and path prefix, without credentials, query, fragment, backslashes or percent-encoding in the host."),
+				 errhint("For example: https://acme.zendesk.com")));
 	if (ddl && loopback && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only a superuser may set option \"%s\" to an http:// URL", name)));
-	rest = value + (https ? 8 : 7);
-	if (*rest == '\0' || *rest == '/' || strpbrk(rest, "?#@ ") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
-				 errdetail("Expected scheme, host, optional port and path prefix, without credentials, query or fragment."),
-				 errhint("For example: https://acme.zendesk.com")));
 	if (value[len - 1] == '/')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -319,6 +433,14 @@ alf_check_value(const AlfOptionDef *def, DefElem *d, bool ddl)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
 						 errhint("Expected a numeric id.")));
+			break;
+		case ALF_OPTKIND_FILE:
+			if (!is_absolute_path(value))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", def->name, value),
+						 errdetail("A credential file must be given by an absolute path."),
+						 errhint("The server reads the file as its operating-system user, from its own working directory.")));
 			break;
 		case ALF_OPTKIND_BOOL:
 			if (!parse_bool(value, NULL))
@@ -448,6 +570,13 @@ alf_validate_for(List *options, int where, const AlfVendor *vendor, bool ddl)
 				ereport(ERROR,
 						(errcode(ERRCODE_SYNTAX_ERROR),
 						 errmsg("option \"%s\" specified more than once", d->defname)));
+		if (def->kind == ALF_OPTKIND_FILE &&
+			alf_find_defelem(options, pnstrdup(d->defname, strlen(d->defname) - 5)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("options \"%s\" and \"%.*s\" cannot both be set", d->defname,
+							(int) strlen(d->defname) - 5, d->defname),
+					 errhint("Drop one of them: the value in the file is the recommended way.")));
 		alf_check_value(def, d, ddl);
 		if (vendor && strcmp(d->defname, "page_size") == 0 &&
 			atoi(defGetString(d)) > vendor->max_page_size)
@@ -601,26 +730,109 @@ alf_option_value(const AlfOptions *opts, const char *name)
 }
 
 /*
- * The calling user's mapping options, checked against the vendor.  Raises
- * the usual "user mapping not found" when there is none.
+ * The first line of a credential file (X_file), without its line break.
+ * Errors name the option and path, never the content.
+ */
+static char *
+alf_read_credential_file(const char *option, const char *path)
+{
+	FILE	   *f = AllocateFile(path, "r");
+	char	   *buf;
+	size_t		n;
+	size_t		len;
+	int			save_errno = errno;
+	bool		failed;
+	const unsigned char *p;
+
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode(save_errno == ENOENT || save_errno == ENOTDIR ?
+						 ERRCODE_UNDEFINED_FILE : ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("could not open credential file \"%s\" of option \"%s\": %s",
+						path, option, strerror(save_errno)),
+				 errhint("The file must exist and be readable by the operating-system user the server runs as.")));
+	buf = palloc(ALF_SECRET_FILE_MAX + 1);
+	n = fread(buf, 1, ALF_SECRET_FILE_MAX, f);
+	failed = ferror(f) != 0;
+	save_errno = errno;
+	FreeFile(f);
+	if (failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("could not read credential file \"%s\" of option \"%s\": %s",
+						path, option, strerror(save_errno)),
+				 errhint("The file must be a regular file readable by the operating-system user the server runs as.")));
+	buf[n] = '\0';
+	len = strcspn(buf, "\n");
+	if (len == n && n == ALF_SECRET_FILE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("credential file \"%s\" of option \"%s\" has a first line longer than %d bytes",
+						path, option, ALF_SECRET_FILE_MAX)));
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("credential file \"%s\" of option \"%s\" is empty", path, option),
+				 errhint("Put the credential on the first line of the file.")));
+	/* a CR/LF would add HTTP headers, as for option values */
+	for (p = (const unsigned char *) buf; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("credential file \"%s\" of option \"%s\" contains a control character",
+							path, option),
+					 errdetail("Character code %d at byte %d of the first line.",
+							   *p, (int) (p - (const unsigned char *) buf) + 1),
+					 errhint("Put only the credential on the first line of the file.")));
+	return buf;
+}
+
+/*
+ * The calling user's mapping options, checked against the vendor, with
+ * every X_file replaced by X read from the file.  Raises the usual "user
+ * mapping not found" when there is none.
  */
 List *
 alf_get_credentials(const AlfOptions *opts, Oid userid)
 {
 	UserMapping *um = GetUserMapping(userid, opts->serverid);
+	List	   *result = NIL;
+	ListCell   *lc;
 
 	alf_validate_for(um->options, ALF_WHERE_USER, opts->vendor, false);
-	return um->options;
+	foreach(lc, um->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+		bool		vendor_only;
+		const AlfOptionDef *def = alf_find_option(d->defname, ALF_WHERE_USER, opts->vendor,
+												  &vendor_only);
+
+		if (def->kind == ALF_OPTKIND_FILE)
+			d = makeDefElem(pnstrdup(d->defname, strlen(d->defname) - 5),
+							(Node *) makeString(alf_read_credential_file(d->defname,
+																		 defGetString(d))),
+							-1);
+		result = lappend(result, d);
+	}
+	return result;
 }
 
 /*
- * May the scan send requests to url?  https, or http on loopback when the
- * server's own base_url is loopback http (only a superuser can set that).
+ * May the scan send requests to url (e.g. a vendor-supplied download URL)?
+ * https without userinfo, or http on loopback when the server's own base_url
+ * is loopback http (only a superuser can set that).
  */
 bool
 alf_url_allowed(const AlfOptions *opts, const char *url)
 {
-	if (pg_strncasecmp(url, "https://", 8) == 0)
+	AlfUrl		u;
+
+	if (!alf_parse_url(url, &u) || u.userinfo)
+		return false;
+	if (strcmp(u.scheme, "https") == 0)
 		return true;
 	return opts->base_url_http && alf_is_loopback_http(url);
 }

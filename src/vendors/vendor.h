@@ -140,7 +140,9 @@ typedef enum AlfOptionKind
 								 * superuser sets it */
 	ALF_OPTKIND_TIMEZONE,		/* a name PostgreSQL's time zone database knows */
 	ALF_OPTKIND_DIGITS,			/* an unsigned decimal id */
-	ALF_OPTKIND_BOOL			/* on/off, true/false, ... (parse_bool) */
+	ALF_OPTKIND_BOOL,			/* on/off, true/false, ... (parse_bool) */
+	ALF_OPTKIND_FILE			/* X_file for user-mapping option X: an
+								 * absolute path the server reads X from */
 } AlfOptionKind;
 
 /* where an option may appear: bits of AlfOptionContext in auditlog_fdw.h */

@@ -28,6 +28,7 @@ import json
 import math
 import random
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -523,9 +524,10 @@ class VendorServer(ThreadingHTTPServer):
             sys.stderr.write("[%s:%d] %s\n" % (self.vendor.name, self.port, line))
 
     def handle_error(self, request, client_address):
-        """Client went away mid-response: not worth a traceback."""
+        """Client went away mid-response, or refused our TLS certificate (the
+        TLS tests do that on purpose): not worth a traceback."""
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError)):
+        if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -687,7 +689,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
 
         host = self.headers.get("Host")
-        base_url = ("http://" + host) if host else srv.base_url
+        scheme = srv.base_url.split("://", 1)[0]        # https with --tls-cert
+        base_url = (scheme + "://" + host) if host else srv.base_url
         req = Request(self.command, path, raw_query, self.headers, body, base_url,
                       self.client_address)
         with srv.lock:

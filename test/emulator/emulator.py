@@ -4,11 +4,14 @@
     /usr/bin/python3 test/emulator/emulator.py [--bind 127.0.0.1]
         [--vendors zendesk,...] [--port zendesk=18001 ...] [--port-file FILE]
         [--anchor ISO8601|now] [--seed N] [--verbose]
+        [--tls-cert CERT.pem --tls-key KEY.pem]
 
 Starts one HTTP server per vendor (each on its own port: free by default,
 fixed with --port), writes FILE atomically with `vendor=port` lines once every
 server listens (or prints those lines on stdout without --port-file), and
-serves until SIGTERM or SIGINT.  See README.md for the control API.
+serves until SIGTERM or SIGINT.  With --tls-cert/--tls-key every port serves
+HTTPS (stdlib ssl) with that certificate, for the TLS tests.  See README.md
+for the control API.
 """
 
 import sys
@@ -18,6 +21,7 @@ sys.dont_write_bytecode = True      # keep the source tree free of __pycache__
 import argparse                     # noqa: E402  (after dont_write_bytecode)
 import os                           # noqa: E402
 import signal                       # noqa: E402
+import ssl                          # noqa: E402
 import threading                    # noqa: E402
 
 import emucore                      # noqa: E402
@@ -40,7 +44,11 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=emucore.DEFAULT_SEED,
                    help="dataset seed (default %d)" % emucore.DEFAULT_SEED)
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     args = p.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
 
     names = [v.strip() for v in args.vendors.split(",") if v.strip()]
     unknown = [v for v in names if v not in vendors.VENDORS]
@@ -75,15 +83,29 @@ def write_port_file(path, servers):
     os.replace(tmp, path)
 
 
+def serve_tls(srv, ctx):
+    """Make srv serve HTTPS.  The handshake runs lazily in the request's own
+    thread (do_handshake_on_connect=False), so a client that stalls or fails
+    it never blocks the accept loop."""
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.base_url = "https" + srv.base_url[len("http"):]
+
+
 def main(argv):
     args = parse_args(argv)
     defaults = {"anchor": args.anchor, "seed": args.seed}
     servers = []
+    ctx = None
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
     try:
         for name in args.vendor_names:
             cls = vendors.load(name)
             servers.append((name, emucore.VendorServer(cls, args.bind, args.ports.get(name, 0),
                                                        defaults, args.verbose)))
+            if ctx:
+                serve_tls(servers[-1][1], ctx)
     except OSError as e:
         sys.stderr.write("emulator: cannot listen for %s on %s: %s\n" % (name, args.bind, e))
         for _, srv in servers:
