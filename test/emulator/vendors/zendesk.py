@@ -704,3 +704,9 @@ class Vendor(emucore.VendorBase):
                      if page > 1 else None)
         return json_response(200, {"audit_logs": rows, "next_page": next_page,
                                    "previous_page": prev_page, "count": n})
+
+
+def dump(vendor):
+    """The whole dataset (the `/_emu/dump` hook), ascending by time, each
+    record as the API returns it."""
+    return [r for _key, r in vendor.records]
