@@ -59,7 +59,8 @@ CREATE TEMP TABLE prepared_rows AS EXECUTE by_action('login', '2026-10-28');
 SELECT (SELECT count(*) FROM prepared_rows) =
        (SELECT count(*) FROM zd_all WHERE action = 'login' AND created_at >= '2026-10-28') AS prepared_matches;
 SELECT emu_now(regexp_replace(line, '&page\[after\]=[^&]*', '')) FROM emu_log('zendesk') LIMIT 1;
--- equality filters: actor, IPv4, IPv6, action, source type and id
+-- equality filters: actor, IPv4, action, source type and id go out; an
+-- IPv6 address stays local (Zendesk's spelling of it is undocumented)
 CREATE TABLE pick AS SELECT
   (SELECT actor_id FROM zd_all WHERE actor_id > 0 ORDER BY id LIMIT 1) AS actor,
   (SELECT ip_address FROM zd_all WHERE family(ip_address) = 4 ORDER BY id LIMIT 1) AS ip4,
@@ -84,12 +85,8 @@ SELECT count(*) AS requests,
   FROM emu_log('zendesk') WHERE line NOT LIKE '%page[after]%';
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT id FROM zendesk_audit WHERE action IN ('create', 'destroy') AND ip_address = '2001:db8::1' AND actor_id = 7;
--- an IPv6 address can be spelled several ways and Zendesk's is undocumented:
--- it stays local (a constant at plan time, a parameter at run time), with
--- exactly the rows; an IPv4 address goes out
+-- the same at run time: an IPv6 parameter stays local, an IPv4 one goes out
 SELECT emu_clear('zendesk');
-SELECT same(format($$SELECT id FROM zendesk_audit WHERE ip_address = %L$$,
-                   (SELECT ip_address FROM zd_all WHERE family(ip_address) = 6 ORDER BY id LIMIT 1))) AS v6;
 SET plan_cache_mode = force_generic_plan;
 PREPARE by_ip(inet) AS SELECT count(*) FROM zendesk_audit WHERE ip_address = $1;
 SELECT (SELECT count(*) FROM zd_all WHERE ip_address = v.ip) AS expected, v.ip

@@ -47,6 +47,11 @@
 	 exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser : GetUserId())
 #endif
 
+/* PG 15 renamed EmitWarningsOnPlaceholders */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 /* PG 16 added a DateTimeErrorExtra argument for soft error reports */
 static inline int
 alf_decode_date_time(char **field, int *ftype, int nf, int *dtype,

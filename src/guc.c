@@ -9,6 +9,7 @@
 
 #include "utils/guc.h"
 
+#include "compat.h"
 #include "guc.h"
 
 static const struct config_enum_entry alf_log_level_options[] = {
