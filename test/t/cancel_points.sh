@@ -16,6 +16,7 @@ cleanup() {
     [ -n "$listener" ] && kill "$listener" 2>/dev/null || true
     [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    emu "/_emu/reset" >/dev/null 2>&1 || true    # no never-finishing reports for the next test
     rm -rf "$tmp"
 }
 trap cleanup EXIT
