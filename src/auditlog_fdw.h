@@ -35,6 +35,8 @@ typedef struct AlfOptions
 	char	   *proxy;
 	int			timeout_ms;
 	int			max_retries;
+	int			max_scan_retries;	/* retries per scan; 0: none at all */
+	int			scan_timeout_ms;	/* 0: no deadline */
 	int			page_size;		/* 0: vendor maximum */
 	int			concurrency;	/* 0: vendor default */
 	int			min_request_interval_ms;	/* -1: vendor default */

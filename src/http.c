@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include <curl/curl.h>
@@ -88,6 +89,7 @@ struct AlfHttpClient
 	bool		socket_overflow;
 	long		timer_ms;		/* -1: curl wants no timeout */
 	TimestampTz last_start;		/* of the latest attempt, for pacing */
+	TimestampTz deadline;		/* scan_timeout_ms after creation; 0: none */
 	AlfHttpStats stats;
 	MemoryContextCallback cleanup;
 };
@@ -420,6 +422,9 @@ alf_http_client_create(const AlfHttpConfig *config)
 		client->cfg.max_in_flight = ALF_MAX_TRANSFERS;
 	client->cxt = CurrentMemoryContext;
 	client->timer_ms = -1;
+	if (client->cfg.scan_timeout_ms > 0)
+		client->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   client->cfg.scan_timeout_ms);
 
 	/* register cleanup before creating anything it must clean */
 	client->cleanup.func = alf_http_client_cleanup;
@@ -484,6 +489,29 @@ alf_copy_request(const AlfHttpRequest *req)
 
 static void alf_drive(AlfHttpClient *client, long max_wait_ms);
 
+/* Milliseconds left before the scan deadline; LONG_MAX without one. */
+static long
+alf_deadline_left_ms(const AlfHttpClient *client)
+{
+	if (client->deadline == 0)
+		return LONG_MAX;
+	return (long) Max((client->deadline - GetCurrentTimestamp()) / 1000, 0);
+}
+
+/* The scan deadline has passed (or would, after wait_ms more): 08006. */
+static void
+alf_deadline_exceeded(const AlfHttpClient *client, const char *display, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("scan of %s exceeded its deadline of %d ms",
+					client->cfg.vendor_name, client->cfg.scan_timeout_ms),
+			 why ?
+			 errdetail_internal("%s: %s", display, why) :
+			 errdetail_internal("%s", display),
+			 errhint("Raise the scan_timeout_ms option, or narrow the query's time range.")));
+}
+
 static void
 alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 {
@@ -511,6 +539,8 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 			alf_http_sleep(Min(wait_ms, (long) client->cfg.min_interval_ms));
 	}
 	client->last_start = GetCurrentTimestamp();
+	if (alf_deadline_left_ms(client) <= 0)
+		alf_deadline_exceeded(client, req->display, NULL);
 
 	xfer = calloc(1, sizeof(AlfTransfer));
 	if (xfer == NULL)
@@ -554,6 +584,8 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : client->cfg.timeout_ms;
+	/* no attempt outlives the scan deadline (checked before we got here) */
+	timeout_ms = Max(Min(timeout_ms, alf_deadline_left_ms(client)), 1L);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, Min(timeout_ms, 10000L));
 #if LIBCURL_VERSION_NUM >= 0x075700
@@ -748,6 +780,14 @@ alf_http_sleep(long ms)
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+void
+alf_http_client_sleep(AlfHttpClient *client, long ms)
+{
+	if (ms >= alf_deadline_left_ms(client))
+		alf_deadline_exceeded(client, "waiting for the vendor", NULL);
+	alf_http_sleep(ms);
 }
 
 /* ---- responses ---- */
@@ -1067,6 +1107,10 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 			return resp;
 		}
 
+		/* an attempt cut short by the scan deadline ends the scan */
+		if (alf_deadline_left_ms(client) <= 0)
+			alf_deadline_exceeded(client, pending->req.display, why);
+
 		if (!refused && !pending->req.no_retry && !alf_request_idempotent(&pending->req))
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -1100,12 +1144,25 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 					 errhint("Check base_url and the network, or raise max_retries or timeout_ms.")));
 		}
 
+		/* the scan's budget: many requests each retrying a little add up */
+		if (client->cfg.max_scan_retries > 0 &&
+			client->stats.retries >= client->cfg.max_scan_retries)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("scan of %s used up its retry budget of %d retries",
+							client->cfg.vendor_name, client->cfg.max_scan_retries),
+					 errdetail_internal("%s: %s", pending->req.display, why),
+					 errhint("Retry later, or raise the max_scan_retries option.")));
+
 		alf_transfer_free(client, xfer);
 		pending->xfer = NULL;
 		/* "Retry-After: 0" (ZIA's example) must not become a tight loop */
 		if (delay < ALF_MIN_RETRY_MS)
 			delay = Max(delay, 0) + (delay < 0 ? alf_backoff_ms(pending->attempts) :
 									 ALF_MIN_RETRY_MS);
+		/* a retry that could only start after the deadline fails now */
+		if (delay >= alf_deadline_left_ms(client))
+			alf_deadline_exceeded(client, pending->req.display, why);
 		client->stats.retries++;
 		ereport(DEBUG1,
 				(errmsg_internal("auditlog_fdw: retrying %s in %ld ms: %s",

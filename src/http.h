@@ -23,6 +23,8 @@ typedef struct AlfHttpConfig
 	const char *vendor_name;	/* "Zendesk", for messages */
 	int			timeout_ms;		/* one attempt of one request */
 	int			max_retries;	/* after 429, 5xx and network errors */
+	int			max_scan_retries;	/* retries of all requests together; 0: no cap */
+	int			scan_timeout_ms;	/* from client creation to the last byte; 0: none */
 	const char *ca_file;		/* NULL: system trust store */
 	const char *proxy;			/* NULL: no proxy (environment ignored) */
 	bool		allow_loopback_http;	/* base_url is http://loopback */
@@ -109,6 +111,12 @@ extern void alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending);
 
 /* Sleep interruptibly (backoff, polling); throws on cancel. */
 extern void alf_http_sleep(long ms);
+
+/*
+ * Sleep like alf_http_sleep, but raise 08006 if the client's scan deadline
+ * (scan_timeout_ms) would pass first: a job poll need not sleep past it.
+ */
+extern void alf_http_client_sleep(AlfHttpClient *client, long ms);
 
 extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
 extern char *alf_url_encode(const char *s);

@@ -35,6 +35,8 @@ static const AlfOptionDef core_options[] = {
 	{"proxy", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_STRING, 0, 0, NULL, true, false},
 	{"timeout_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 3600000, NULL, false, false},
 	{"max_retries", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 100, NULL, false, false},
+	{"max_scan_retries", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 100000, NULL, false, false},
+	{"scan_timeout_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 86400000, NULL, false, false},
 	{"page_size", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 100000, NULL, false, false},
 	{"concurrency", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 16, NULL, false, false},
 	{"min_request_interval_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 600000, NULL, false, false},
@@ -45,6 +47,7 @@ static const AlfOptionDef core_options[] = {
 #define ALF_DEFAULT_TIMEOUT_MS	30000
 #define ALF_SECRET_FILE_MAX		65536	/* bytes of a credential file read */
 #define ALF_DEFAULT_MAX_RETRIES 5
+#define ALF_DEFAULT_MAX_SCAN_RETRIES 50
 
 static int
 alf_where_of_catalog(Oid catalog)
@@ -663,6 +666,9 @@ alf_fill_common(AlfOptions *opts)
 
 	opts->timeout_ms = (v = alf_option_value(opts, "timeout_ms")) ? atoi(v) : ALF_DEFAULT_TIMEOUT_MS;
 	opts->max_retries = (v = alf_option_value(opts, "max_retries")) ? atoi(v) : ALF_DEFAULT_MAX_RETRIES;
+	opts->max_scan_retries =
+		(v = alf_option_value(opts, "max_scan_retries")) ? atoi(v) : ALF_DEFAULT_MAX_SCAN_RETRIES;
+	opts->scan_timeout_ms = (v = alf_option_value(opts, "scan_timeout_ms")) ? atoi(v) : 0;
 	opts->page_size = (v = alf_option_value(opts, "page_size")) ? atoi(v) : 0;
 	opts->concurrency = (v = alf_option_value(opts, "concurrency")) ? atoi(v) : 0;
 	opts->min_request_interval_ms =

@@ -851,7 +851,7 @@ alf_report_wait(AlfReportFlow *flow, const AlfReportWindow *window, MemoryContex
 		AlfReportPoll poll;
 		long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
 
-		alf_http_sleep(Max(Min(interval, left), 0));
+		alf_http_client_sleep(vs->http, Max(Min(interval, left), 0));
 		memset(&poll, 0, sizeof(poll));
 		flow->in_http = true;
 		flow->steps->poll(vs, flow->arg, &poll);

@@ -142,6 +142,11 @@ alf_scan_start(AlfScanState *ss)
 	config.vendor_name = ss->vendor->display_name;
 	config.timeout_ms = ss->opts->timeout_ms;
 	config.max_retries = ss->opts->max_retries;
+	/* 0 means "no cap" to the client, "no retries" to the user */
+	config.max_scan_retries = ss->opts->max_scan_retries;
+	if (config.max_scan_retries == 0)
+		config.max_retries = 0;
+	config.scan_timeout_ms = ss->opts->scan_timeout_ms;
 	config.ca_file = ss->opts->ca_file;
 	config.proxy = ss->opts->proxy;
 	config.allow_loopback_http = ss->opts->base_url_http;
