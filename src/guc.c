@@ -51,14 +51,17 @@ alf_logging_requests(void)
 	return alf_log_requests != 0;
 }
 
-/* display: the request as EXPLAIN shows it, already scrubbed of secrets */
+/*
+ * display: the request as EXPLAIN shows it (method, path, query or body;
+ * never headers), already scrubbed of secrets.
+ */
 void
-alf_log_request(const char *vendor, const char *relname, const char *display)
+alf_log_request(const char *vendor, const char *display)
 {
 	if (alf_log_requests == 0)
 		return;
 	ereport(alf_log_requests,
-			(errmsg("auditlog_fdw: %s request for \"%s\": %s", vendor, relname, display),
+			(errmsg("auditlog_fdw: %s request: %s", vendor ? vendor : "vendor", display),
 			 errhidestmt(true)));
 }
 

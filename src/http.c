@@ -33,6 +33,7 @@
 
 #include "auditlog_fdw.h"
 #include "compat.h"
+#include "guc.h"
 #include "http.h"
 
 #define ALF_MAX_SOCKETS		64
@@ -1030,6 +1031,12 @@ alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req)
 	pending->cxt = cxt;
 	pending->req = alf_copy_request(req);
 	MemoryContextSwitchTo(old);
+
+	/* every request, logins and downloads too (auditlog_fdw.log_requests) */
+	if (alf_logging_requests())
+		alf_log_request(client->cfg.vendor_name, client->cfg.scrub ?
+						client->cfg.scrub(client->cfg.scrub_arg, pending->req.display) :
+						pending->req.display);
 
 	if (!(pg_strncasecmp(req->url, "https://", 8) == 0 ||
 		  (client->cfg.allow_loopback_http && alf_is_loopback_http(req->url))))

@@ -18,7 +18,6 @@
 #include "utils/memutils.h"
 
 #include "auditlog_fdw.h"
-#include "guc.h"
 #include "http.h"
 #include "utf8_repair.h"
 #include "vendor_text.h"
@@ -321,8 +320,6 @@ alf_vendor_start(AlfVendorScan *vs, const AlfRequestSpec *spec, List *headers)
 	req.method = spec->method;
 	req.url = alf_spec_url(vs->options->base_url, spec);
 	req.display = alf_spec_display(spec);
-	if (alf_logging_requests())
-		alf_log_request(vs->vendor->display_name, vs->relname, alf_scrub_secrets(vs, req.display));
 	req.accept = spec->accept;
 	req.headers = headers;
 	if (spec->body)
