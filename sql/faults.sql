@@ -3,16 +3,7 @@
 -- or fails with a clear error, never a silently partial result.  Then the
 -- per-scan retry budget and deadline, and cancel (statement_timeout) at
 -- each point a scan can wait.  Own servers (fa_*), small data sets.
-\getenv zd_port EMU_ZENDESK_PORT
-\set zd_url 'http://127.0.0.1:' :zd_port
-\getenv kore_port EMU_KOREAI_PORT
-\set kore_url 'http://127.0.0.1:' :kore_port
-\getenv zoho_port EMU_ZOHO_MAIL_PORT
-\set zoho_url 'http://127.0.0.1:' :zoho_port
-\getenv zs_port EMU_ZSCALER_PORT
-\set zs_url 'http://127.0.0.1:' :zs_port
-\getenv rs_port EMU_RESOLVER_PORT
-\set rs_url 'http://127.0.0.1:' :rs_port
+SELECT * FROM emu_urls() \gset
 CREATE SERVER fa_zd FOREIGN DATA WRAPPER auditlog_fdw
   OPTIONS (vendor 'zendesk', base_url :'zd_url', page_size '40', timeout_ms '500');
 CREATE USER MAPPING FOR CURRENT_USER SERVER fa_zd

@@ -1,16 +1,7 @@
 -- Robustness: time bounds no vendor format can write, POSTs that must not
 -- be repeated, the host allow-list, and what an error may show of a body.
 -- Own servers (rb_*), so nothing here depends on the other files' state.
-\getenv zd_port EMU_ZENDESK_PORT
-\set zd_url 'http://127.0.0.1:' :zd_port
-\getenv kore_port EMU_KOREAI_PORT
-\set kore_url 'http://127.0.0.1:' :kore_port
-\getenv zoho_port EMU_ZOHO_MAIL_PORT
-\set zoho_url 'http://127.0.0.1:' :zoho_port
-\getenv zs_port EMU_ZSCALER_PORT
-\set zs_url 'http://127.0.0.1:' :zs_port
-\getenv rs_port EMU_RESOLVER_PORT
-\set rs_url 'http://127.0.0.1:' :rs_port
+SELECT * FROM emu_urls() \gset
 SELECT emu_reset('zendesk', 'rate_limit_per_min=0');
 SELECT emu_reset('koreai', 'rate_limit_per_min=0&rate_limit_per_hour=0');
 SELECT emu_reset('zoho_mail', 'rate_limit_per_min=0');

@@ -17,6 +17,14 @@ INSERT INTO emu_port VALUES ('zoho_mail', :'zoho_port');
 INSERT INTO emu_port VALUES ('zscaler', :'zs_port');
 \getenv rs_port EMU_RESOLVER_PORT
 INSERT INTO emu_port VALUES ('resolver', :'rs_port');
+-- emu_urls(): every emulator's base URL, for `SELECT * FROM emu_urls() \gset`
+CREATE FUNCTION emu_urls(OUT zd_url text, OUT kore_url text, OUT zoho_url text,
+                         OUT zs_url text, OUT rs_url text)
+LANGUAGE sql AS $$
+  SELECT max(u) FILTER (WHERE vendor = 'zendesk'), max(u) FILTER (WHERE vendor = 'koreai'),
+         max(u) FILTER (WHERE vendor = 'zoho_mail'), max(u) FILTER (WHERE vendor = 'zscaler'),
+         max(u) FILTER (WHERE vendor = 'resolver')
+    FROM (SELECT vendor, format('http://127.0.0.1:%s', port) AS u FROM emu_port) p $$;
 -- emu(vendor, path): the emulator's answer, one row per line; an error
 -- answer (e.g. a config key it rejects) fails the statement
 CREATE FUNCTION emu(vendor text, path text) RETURNS SETOF text
