@@ -32,6 +32,9 @@
 #   ALF_EMU_ARGS        extra emulator arguments (word-split), e.g. "--anchor now"
 #   ALF_TIMEOUT         per-suite time limit in seconds (default 300)
 #   ALF_SUITE_TIMEOUT   limit for all suites together, from the start (default 540)
+#   ALF_QUICK="setup f1 f2" development loop: only these pg_regress files, and no
+#                       fuzz, emulator selftest or test/t scripts (ALF_T="a.sh b.sh"
+#                       runs just those test/t scripts); never used by .ci/run
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -180,7 +183,7 @@ else
 fi
 
 # ---------------------------------------------------------------- fuzz
-if [ -f test/fuzz/run.sh ]; then
+if [ -f test/fuzz/run.sh ] && [ -z "${ALF_QUICK:-}" ]; then
     alf_phase_begin fuzz
     run_logged "$LOGS/fuzz.log" bash test/fuzz/run.sh "${ALF_FUZZ_SECONDS:-15}"
     record_suite "fuzz (test/fuzz)" "$LOGS/fuzz.log" '^[[:space:]]*fuzz: *[0-9]+ passed, *[0-9]+ failed'
@@ -188,7 +191,7 @@ if [ -f test/fuzz/run.sh ]; then
 fi
 
 # ---------------------------------------------------------------- emulator selftest
-if [ -f test/emulator/selftest.py ]; then
+if [ -f test/emulator/selftest.py ] && [ -z "${ALF_QUICK:-}" ]; then
     alf_phase_begin selftest
     run_logged "$LOGS/selftest.log" "$ALF_PY" test/emulator/selftest.py
     record_suite "emulator selftest" "$LOGS/selftest.log" '^[[:space:]]*[A-Za-z0-9_. /-]+: *[0-9]+ passed, *[0-9]+ failed[[:space:]]*$'
@@ -218,7 +221,11 @@ alf_phase_end
 # ---------------------------------------------------------------- installcheck
 alf_phase_begin installcheck
 rm -rf results regression.diffs regression.out
-run_logged "$LOGS/installcheck.log" make installcheck
+if [ -n "${ALF_QUICK:-}" ]; then
+    run_logged "$LOGS/installcheck.log" make installcheck REGRESS="$ALF_QUICK"
+else
+    run_logged "$LOGS/installcheck.log" make installcheck
+fi
 record_regress "$LOGS/installcheck.log"
 alf_phase_end "$(rc_note "$RUN_RC")"
 
@@ -226,6 +233,10 @@ alf_phase_end "$(rc_note "$RUN_RC")"
 shopt -s nullglob
 tscripts=(test/t/*.sh)
 shopt -u nullglob
+if [ -n "${ALF_QUICK:-}" ]; then
+    tscripts=()
+    for t in ${ALF_T:-}; do tscripts+=("test/t/$t"); done
+fi
 if [ "${#tscripts[@]}" -gt 0 ]; then
     alf_phase_begin "t/*.sh"
     for t in "${tscripts[@]}"; do
