@@ -13,14 +13,18 @@
 #include <math.h>
 
 #include "access/reloptions.h"
+#include "executor/execAsync.h"
 #include "foreign/fdwapi.h"
+#include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
 
 #include "auditlog_fdw.h"
+#include "compat.h"
 #include "guc.h"
 #include "http.h"
 
@@ -192,6 +196,86 @@ alfExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	alf_explain_scan(node, (AlfScanState *) node->fdw_state, es);
 }
 
+#ifdef ALF_HAVE_ASYNC_APPEND
+/*
+ * Asynchronous Append (as postgres_fdw): a UNION ALL across vendors waits
+ * for them together, so it costs about the slowest one, not their sum.
+ * Option async_capable (server or table), on by default for paging vendors.
+ * Report flows (ZIA, Resolver) are not: their job polling waits in between
+ * requests, which would stall every other branch of the Append.
+ */
+static bool
+alfIsForeignPathAsyncCapable(ForeignPath *path)
+{
+	AlfRelInfo *info = (AlfRelInfo *) path->path.parent->fdw_private;
+	const char *v = alf_option_value(info->opts, "async_capable");
+	bool		on = true;
+
+	if (v && !parse_bool(v, &on))
+		on = false;
+	return on && info->opts->vendor->flow == ALF_FLOW_PAGING;
+}
+
+/*
+ * A row if the scan has one without waiting for the vendor, else mark the
+ * request pending: the Append then waits on the scan's descriptor.
+ */
+static void
+alf_async_produce(AsyncRequest *areq)
+{
+	ForeignScanState *node = (ForeignScanState *) areq->requestee;
+	AlfScanState *ss = (AlfScanState *) node->fdw_state;
+	TupleTableSlot *slot;
+	bool		ready;
+
+	PG_TRY();
+	{
+		ready = alf_scan_ready(ss);
+	}
+	PG_CATCH();
+	{
+		alf_scan_failed(ss, geterrcode());
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (ready)
+	{
+		/* ExecForeignScan: local filter and projection, via IterateForeignScan */
+		slot = areq->requestee->ExecProcNodeReal(areq->requestee);
+		if (!TupIsNull(slot) || alf_scan_finished(ss))
+		{
+			ExecAsyncRequestDone(areq, TupIsNull(slot) ? NULL : slot);
+			return;
+		}
+	}
+	ExecAsyncRequestPending(areq);
+}
+
+static void
+alfForeignAsyncRequest(AsyncRequest *areq)
+{
+	alf_async_produce(areq);
+}
+
+static void
+alfForeignAsyncConfigureWait(AsyncRequest *areq)
+{
+	ForeignScanState *node = (ForeignScanState *) areq->requestee;
+	AppendState *requestor = (AppendState *) areq->requestor;
+
+	/* one event per async subplan is all the Append has room for */
+	AddWaitEventToSet(requestor->as_eventset, WL_SOCKET_READABLE,
+					  alf_scan_wait_fd((AlfScanState *) node->fdw_state), NULL, areq);
+}
+
+static void
+alfForeignAsyncNotify(AsyncRequest *areq)
+{
+	CHECK_FOR_INTERRUPTS();
+	alf_async_produce(areq);
+}
+#endif
+
 static List *
 alfImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
@@ -212,6 +296,12 @@ auditlog_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = alfEndForeignScan;
 	routine->ExplainForeignScan = alfExplainForeignScan;
 	routine->ImportForeignSchema = alfImportForeignSchema;
+#ifdef ALF_HAVE_ASYNC_APPEND
+	routine->IsForeignPathAsyncCapable = alfIsForeignPathAsyncCapable;
+	routine->ForeignAsyncRequest = alfForeignAsyncRequest;
+	routine->ForeignAsyncConfigureWait = alfForeignAsyncConfigureWait;
+	routine->ForeignAsyncNotify = alfForeignAsyncNotify;
+#endif
 	PG_RETURN_POINTER(routine);
 }
 

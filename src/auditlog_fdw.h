@@ -163,6 +163,9 @@ extern void alf_scan_rescan(AlfScanState *ss);
 extern void alf_scan_end(AlfScanState *ss);
 extern void alf_scan_failed(AlfScanState *ss, int sqlerrcode);
 extern void alf_scan_explain_analyze(AlfScanState *ss, ExplainState *es);
+extern bool alf_scan_ready(AlfScanState *ss);
+extern bool alf_scan_finished(AlfScanState *ss);
+extern int	alf_scan_wait_fd(AlfScanState *ss);
 
 /* in explain.c */
 extern void alf_explain_scan(ForeignScanState *node, AlfScanState *ss, ExplainState *es);

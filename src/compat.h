@@ -28,6 +28,22 @@
 #define alf_create_wait_event_set(nevents) CreateWaitEventSet(CurrentMemoryContext, (nevents))
 #endif
 
+/*
+ * Asynchronous Append (PG 14+) needs one descriptor per scan that becomes
+ * readable when curl has work; it is an epoll set of curl's sockets plus a
+ * timerfd (Linux).  Elsewhere, or before 14, scans are never async-capable.
+ */
+#if PG_VERSION_NUM >= 140000 && defined(__linux__)
+#define ALF_HAVE_ASYNC_APPEND 1
+#endif
+
+/* Does the executor run this scan under an asynchronous Append? */
+#if PG_VERSION_NUM >= 140000
+#define alf_node_async(node) ((node)->ss.ps.async_capable)
+#else
+#define alf_node_async(node) false
+#endif
+
 /* PG 16 renamed the ACL check helper */
 #if PG_VERSION_NUM >= 160000
 #define alf_object_aclcheck(classid, objid, roleid, mode) \

@@ -20,14 +20,19 @@
 
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -35,6 +40,11 @@
 #include "compat.h"
 #include "guc.h"
 #include "http.h"
+
+#ifdef ALF_HAVE_ASYNC_APPEND
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#endif
 
 #define ALF_MAX_SOCKETS		64
 #define ALF_MAX_TRANSFERS	16
@@ -45,10 +55,16 @@
 #define ALF_MIN_RETRY_MS	250L
 #define ALF_SNIPPET_MAX		200		/* bytes of a body shown in a message */
 #define ALF_SNIPPET_SLACK	4096	/* scrubbed past the cut: a secret there */
+/*
+ * Longest an async Append sleeps on a scan's descriptor: its wait set has no
+ * latch, so this bounds how late a cancel or statement_timeout is seen.
+ */
+#define ALF_ASYNC_TICK_MS	200L
 
 /* One attempt of one request, as curl sees it.  malloc'd: curl's side. */
 typedef struct AlfTransfer
 {
+	struct AlfHttpClient *client;	/* whose attempt: completions go there */
 	CURL	   *easy;
 	struct curl_slist *headers;
 	char	   *body;
@@ -79,21 +95,53 @@ typedef struct AlfSocket
 	int			what;			/* CURL_POLL_IN / OUT / INOUT */
 } AlfSocket;
 
-struct AlfHttpClient
+/*
+ * A curl multi handle and the connections it keeps alive.  Shared, per
+ * backend, by every client of one server and user with the same ca_file and
+ * proxy (a list in malloc'd memory that outlives scans), so scans, rescans
+ * and the inner side of a nested loop reuse one connection (and one TLS
+ * handshake) per server.  Clients of other configurations get a private
+ * one.  Several clients may drive it at once (a nested loop, an async
+ * Append): each attempt's completion reaches its own transfer through
+ * CURLINFO_PRIVATE, never another client.
+ */
+typedef struct AlfMulti
 {
-	AlfHttpConfig cfg;
-	MemoryContext cxt;
+	struct AlfMulti *next;		/* in alf_multis (shared ones only) */
+	bool		shared;
+	bool		invalid;		/* server or user mapping changed: no new users */
+	Oid			serverid;
+	Oid			userid;
+	char	   *ca_file;		/* malloc'd, or NULL */
+	char	   *proxy;			/* malloc'd, or NULL */
+	bool		loopback_http;
 	CURLM	   *multi;
-	AlfTransfer *active[ALF_MAX_TRANSFERS];
+	int			users;			/* clients borrowing it now */
+	long		host_connections;	/* sum of their max_in_flight */
 	AlfSocket	sockets[ALF_MAX_SOCKETS];
 	int			nsockets;
 	bool		socket_overflow;
 	long		timer_ms;		/* -1: curl wants no timeout */
+	TimestampTz timer_set_at;	/* when curl asked for timer_ms */
+} AlfMulti;
+
+struct AlfHttpClient
+{
+	AlfHttpConfig cfg;
+	MemoryContext cxt;
+	AlfMulti   *m;				/* borrowed (or private) multi handle */
+	AlfTransfer *active[ALF_MAX_TRANSFERS];
 	TimestampTz last_start;		/* of the latest attempt, for pacing */
 	TimestampTz deadline;		/* scan_timeout_ms after creation; 0: none */
 	AlfHttpStats stats;
+	int			wait_fd;		/* epoll fd for an async Append, or -1 */
+	int			timer_fd;		/* timerfd inside it, or -1 */
 	MemoryContextCallback cleanup;
 };
+
+/* the shared multi handles of this backend */
+static AlfMulti *alf_multis = NULL;
+static bool alf_multi_callbacks_registered = false;
 
 static bool curl_ready = false;
 
@@ -278,36 +326,39 @@ alf_http_define_gucs(void)
 static int
 alf_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	AlfHttpClient *client = (AlfHttpClient *) userp;
+	AlfMulti   *m = (AlfMulti *) userp;
 	int			i;
 
-	for (i = 0; i < client->nsockets; i++)
-		if (client->sockets[i].fd == fd)
+	for (i = 0; i < m->nsockets; i++)
+		if (m->sockets[i].fd == fd)
 			break;
 	if (what == CURL_POLL_REMOVE)
 	{
-		if (i < client->nsockets)
-			client->sockets[i] = client->sockets[--client->nsockets];
+		if (i < m->nsockets)
+			m->sockets[i] = m->sockets[--m->nsockets];
 		return 0;
 	}
-	if (i == client->nsockets)
+	if (i == m->nsockets)
 	{
-		if (client->nsockets >= ALF_MAX_SOCKETS)
+		if (m->nsockets >= ALF_MAX_SOCKETS)
 		{
-			client->socket_overflow = true;
+			m->socket_overflow = true;
 			return -1;
 		}
-		client->nsockets++;
+		m->nsockets++;
 	}
-	client->sockets[i].fd = fd;
-	client->sockets[i].what = what;
+	m->sockets[i].fd = fd;
+	m->sockets[i].what = what;
 	return 0;
 }
 
 static int
 alf_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
-	((AlfHttpClient *) userp)->timer_ms = timeout_ms;
+	AlfMulti   *m = (AlfMulti *) userp;
+
+	m->timer_ms = timeout_ms;
+	m->timer_set_at = GetCurrentTimestamp();
 	return 0;
 }
 
@@ -383,13 +434,159 @@ alf_transfer_free(AlfHttpClient *client, AlfTransfer *xfer)
 			client->active[i] = NULL;
 	if (xfer->easy)
 	{
-		curl_multi_remove_handle(client->multi, xfer->easy);
+		/*
+		 * Removing an unfinished transfer makes curl close its connection
+		 * (an HTTP/1.1 response cut short is never reused), so a scan ended
+		 * by an error or a cancel leaves no half-read connection behind.
+		 */
+		curl_multi_remove_handle(client->m->multi, xfer->easy);
 		curl_easy_cleanup(xfer->easy);
 	}
 	curl_slist_free_all(xfer->headers);
 	free(xfer->body);
 	free(xfer->head);
 	free(xfer);
+}
+
+static bool
+alf_str_equal(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Close a multi handle's connections and free it (no user left). */
+static void
+alf_multi_destroy(AlfMulti *m)
+{
+	AlfMulti  **link;
+
+	for (link = &alf_multis; *link; link = &(*link)->next)
+		if (*link == m)
+		{
+			*link = m->next;
+			break;
+		}
+	if (m->multi)
+		curl_multi_cleanup(m->multi);
+	free(m->ca_file);
+	free(m->proxy);
+	free(m);
+}
+
+/*
+ * ALTER SERVER / USER MAPPING (or DROP): connections made under the old
+ * settings are not reused.  Any change drops every cached handle: such DDL
+ * is rare and a new connection is cheap next to a wrong one.  Handles in
+ * use go when their last client does.  Called during invalidation
+ * processing: no catalog access, no palloc, no ereport.
+ */
+static void
+alf_multi_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	AlfMulti   *m = alf_multis;
+
+	while (m)
+	{
+		AlfMulti   *next = m->next;
+
+		m->invalid = true;
+		if (m->users == 0)
+			alf_multi_destroy(m);
+		m = next;
+	}
+}
+
+/* Backend exit: close the kept connections politely (TLS close_notify). */
+static void
+alf_multi_exit_cb(int code, Datum arg)
+{
+	while (alf_multis)
+		alf_multi_destroy(alf_multis);
+}
+
+static AlfMulti *
+alf_multi_new(const AlfHttpConfig *cfg, bool shared)
+{
+	AlfMulti   *m = calloc(1, sizeof(AlfMulti));
+
+	if (m == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	m->shared = shared;
+	m->serverid = cfg->serverid;
+	m->userid = cfg->userid;
+	m->loopback_http = cfg->allow_loopback_http;
+	m->timer_ms = -1;
+	m->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	m->proxy = cfg->proxy ? strdup(cfg->proxy) : NULL;
+	m->multi = curl_multi_init();
+	if (m->multi == NULL || (cfg->ca_file && !m->ca_file) || (cfg->proxy && !m->proxy))
+	{
+		alf_multi_destroy(m);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not create an HTTP client.")));
+	}
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, alf_socket_cb);
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, alf_timer_cb);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+	/* idle connections kept for the next scan */
+	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long) ALF_MAX_TRANSFERS);
+	if (shared)
+	{
+		m->next = alf_multis;
+		alf_multis = m;
+	}
+	return m;
+}
+
+/*
+ * The multi handle a new client borrows: the backend's cached one for its
+ * server, user and connection settings, else a new one (cached when the
+ * client names a server).
+ */
+static AlfMulti *
+alf_multi_acquire(const AlfHttpConfig *cfg)
+{
+	AlfMulti   *m;
+
+	if (!OidIsValid(cfg->serverid))
+		return alf_multi_new(cfg, false);
+	if (!alf_multi_callbacks_registered)
+	{
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, alf_multi_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, alf_multi_inval_cb, (Datum) 0);
+		on_proc_exit(alf_multi_exit_cb, (Datum) 0);
+		alf_multi_callbacks_registered = true;
+	}
+	for (m = alf_multis; m; m = m->next)
+		if (!m->invalid && m->serverid == cfg->serverid && m->userid == cfg->userid &&
+			m->loopback_http == cfg->allow_loopback_http &&
+			alf_str_equal(m->ca_file, cfg->ca_file) && alf_str_equal(m->proxy, cfg->proxy))
+			return m;
+	return alf_multi_new(cfg, true);
+}
+
+/* A client starts or stops borrowing m: curl's per-host cap follows. */
+static void
+alf_multi_attach(AlfMulti *m, long max_in_flight)
+{
+	m->users++;
+	m->host_connections += max_in_flight;
+	curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, m->host_connections);
+}
+
+static void
+alf_multi_detach(AlfMulti *m, long max_in_flight)
+{
+	m->users--;
+	m->host_connections -= max_in_flight;
+	if (!m->shared || (m->invalid && m->users == 0))
+		alf_multi_destroy(m);
+	else
+		curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+						  Max(m->host_connections, 1L));
 }
 
 static void
@@ -401,9 +598,14 @@ alf_http_client_cleanup(void *arg)
 	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
 		if (client->active[i])
 			alf_transfer_free(client, client->active[i]);
-	if (client->multi)
-		curl_multi_cleanup(client->multi);
-	client->multi = NULL;
+	if (client->wait_fd >= 0)
+		close(client->wait_fd);
+	if (client->timer_fd >= 0)
+		close(client->timer_fd);
+	client->wait_fd = client->timer_fd = -1;
+	if (client->m)
+		alf_multi_detach(client->m, client->cfg.max_in_flight);
+	client->m = NULL;
 }
 
 AlfHttpClient *
@@ -422,28 +624,17 @@ alf_http_client_create(const AlfHttpConfig *config)
 	if (client->cfg.max_in_flight > ALF_MAX_TRANSFERS)
 		client->cfg.max_in_flight = ALF_MAX_TRANSFERS;
 	client->cxt = CurrentMemoryContext;
-	client->timer_ms = -1;
+	client->wait_fd = client->timer_fd = -1;
 	if (client->cfg.scan_timeout_ms > 0)
 		client->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   client->cfg.scan_timeout_ms);
 
-	/* register cleanup before creating anything it must clean */
+	/* acquire, then register the release at once: nothing may throw between */
+	client->m = alf_multi_acquire(&client->cfg);
+	alf_multi_attach(client->m, client->cfg.max_in_flight);
 	client->cleanup.func = alf_http_client_cleanup;
 	client->cleanup.arg = client;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &client->cleanup);
-
-	client->multi = curl_multi_init();
-	if (client->multi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory"),
-				 errdetail("Could not create an HTTP client.")));
-	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, alf_socket_cb);
-	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
-	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, alf_timer_cb);
-	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
-	curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-					  (long) client->cfg.max_in_flight);
 	return client;
 }
 
@@ -489,6 +680,19 @@ alf_copy_request(const AlfHttpRequest *req)
 }
 
 static void alf_drive(AlfHttpClient *client, long max_wait_ms);
+static void alf_client_wait_ms(AlfHttpClient *client, long ms);
+
+/* Milliseconds until curl's timer fires (0: due), or -1 for none. */
+static long
+alf_timer_left_ms(const AlfMulti *m)
+{
+	long		elapsed;
+
+	if (m->timer_ms < 0)
+		return -1;
+	elapsed = (long) ((GetCurrentTimestamp() - m->timer_set_at) / 1000);
+	return Max(m->timer_ms - elapsed, 0L);
+}
 
 /* Milliseconds left before the scan deadline; LONG_MAX without one. */
 static long
@@ -537,7 +741,7 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 			client->cfg.min_interval_ms;
 
 		if (wait_ms > 0)
-			alf_http_sleep(Min(wait_ms, (long) client->cfg.min_interval_ms));
+			alf_client_wait_ms(client, Min(wait_ms, (long) client->cfg.min_interval_ms));
 	}
 	client->last_start = GetCurrentTimestamp();
 	if (alf_deadline_left_ms(client) <= 0)
@@ -547,6 +751,7 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	if (xfer == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	client->active[slot] = xfer;	/* from here on the cleanup callback owns it */
+	xfer->client = client;
 	pending->xfer = xfer;
 	pending->attempts++;
 
@@ -632,7 +837,7 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 		}
 	}
 
-	if (curl_multi_add_handle(client->multi, easy) != CURLM_OK)
+	if (curl_multi_add_handle(client->m->multi, easy) != CURLM_OK)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	client->stats.requests++;
 
@@ -643,17 +848,18 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 /* ---- waiting ---- */
 
 static void
-alf_collect_done(AlfHttpClient *client)
+alf_collect_done(AlfMulti *m)
 {
 	CURLMsg    *msg;
 	int			queued;
 
-	while ((msg = curl_multi_info_read(client->multi, &queued)) != NULL)
+	while ((msg = curl_multi_info_read(m->multi, &queued)) != NULL)
 	{
 		AlfTransfer *xfer = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		/* the attempt's own transfer, whichever client drove the multi */
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &xfer);
 		if (xfer)
 		{
@@ -664,7 +870,7 @@ alf_collect_done(AlfHttpClient *client)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRETRANSFER_TIME_T,
 							  &xfer->pretransfer_us);
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &conns);
-			client->stats.connections += conns;
+			xfer->client->stats.connections += conns;
 		}
 	}
 }
@@ -679,6 +885,7 @@ alf_collect_done(AlfHttpClient *client)
 static void
 alf_drive(AlfHttpClient *client, long max_wait_ms)
 {
+	AlfMulti   *m = client->m;
 	WaitEventSet *set;
 	WaitEvent	occurred[ALF_MAX_SOCKETS + 2];
 	struct
@@ -690,7 +897,7 @@ alf_drive(AlfHttpClient *client, long max_wait_ms)
 	int			nevents;
 	int			running;
 	bool		latch_set = false;
-	long		timeout = client->timer_ms;
+	long		timeout = alf_timer_left_ms(m);
 	int			i;
 
 	if (timeout < 0 || timeout > max_wait_ms)
@@ -698,21 +905,21 @@ alf_drive(AlfHttpClient *client, long max_wait_ms)
 
 	if (timeout > 0)
 	{
-		set = alf_create_wait_event_set(client->nsockets + 2);
+		set = alf_create_wait_event_set(m->nsockets + 2);
 		PG_TRY();
 		{
 			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-			for (i = 0; i < client->nsockets; i++)
+			for (i = 0; i < m->nsockets; i++)
 			{
 				uint32		events = 0;
 
-				if (client->sockets[i].what & CURL_POLL_IN)
+				if (m->sockets[i].what & CURL_POLL_IN)
 					events |= WL_SOCKET_READABLE;
-				if (client->sockets[i].what & CURL_POLL_OUT)
+				if (m->sockets[i].what & CURL_POLL_OUT)
 					events |= WL_SOCKET_WRITEABLE;
 				if (events)
-					AddWaitEventToSet(set, events, client->sockets[i].fd, NULL, NULL);
+					AddWaitEventToSet(set, events, m->sockets[i].fd, NULL, NULL);
 			}
 			nevents = WaitEventSetWait(set, timeout, occurred, lengthof(occurred),
 									   PG_WAIT_EXTENSION);
@@ -744,24 +951,153 @@ alf_drive(AlfHttpClient *client, long max_wait_ms)
 	}
 
 	for (i = 0; i < nready; i++)
-		curl_multi_socket_action(client->multi, ready[i].fd, ready[i].flags, &running);
+		curl_multi_socket_action(m->multi, ready[i].fd, ready[i].flags, &running);
 	if (nready == 0)
-		curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	alf_collect_done(client);
+		curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	alf_collect_done(m);
 
-	if (client->socket_overflow)
+	if (m->socket_overflow)
 		elog(ERROR, "too many sockets in use by one HTTP client");
 }
 
 static void
 alf_wait_for(AlfHttpClient *client, AlfTransfer *xfer)
 {
+	TimestampTz start;
+
+	if (xfer->done)
+		return;
+	start = GetCurrentTimestamp();
 	while (!xfer->done)
 	{
 		CHECK_FOR_INTERRUPTS();
 		/* with no socket to watch yet (name lookup), poll curl often */
-		alf_drive(client, client->nsockets > 0 ? 1000 : 20);
+		alf_drive(client, client->m->nsockets > 0 ? 1000 : 20);
 	}
+	client->stats.wait_ms += (double) (GetCurrentTimestamp() - start) / 1000.0;
+}
+
+/* alf_http_sleep, counted as time spent waiting on the vendor */
+static void
+alf_client_wait_ms(AlfHttpClient *client, long ms)
+{
+	TimestampTz start = GetCurrentTimestamp();
+
+	alf_http_sleep(ms);
+	client->stats.wait_ms += (double) (GetCurrentTimestamp() - start) / 1000.0;
+}
+
+/* ---- without waiting: for an asynchronous Append ---- */
+
+/* Let curl do whatever it can right now: ready sockets, due timers. */
+static void
+alf_drive_nowait(AlfMulti *m)
+{
+	struct pollfd fds[ALF_MAX_SOCKETS];
+	int			n = m->nsockets;
+	int			running;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		fds[i].fd = m->sockets[i].fd;
+		fds[i].events = ((m->sockets[i].what & CURL_POLL_IN) ? POLLIN : 0) |
+			((m->sockets[i].what & CURL_POLL_OUT) ? POLLOUT : 0);
+		fds[i].revents = 0;
+	}
+	if (n > 0 && poll(fds, n, 0) > 0)
+	{
+		for (i = 0; i < n; i++)
+		{
+			int			flags = 0;
+
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				flags |= CURL_CSELECT_IN;
+			if (fds[i].revents & (POLLOUT | POLLERR))
+				flags |= CURL_CSELECT_OUT;
+			/* the list may change under curl: act on the polled copy */
+			if (flags)
+				curl_multi_socket_action(m->multi, fds[i].fd, flags, &running);
+		}
+	}
+	if (alf_timer_left_ms(m) == 0)
+		curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	alf_collect_done(m);
+	if (m->socket_overflow)
+		elog(ERROR, "too many sockets in use by one HTTP client");
+}
+
+bool
+alf_http_client_busy(AlfHttpClient *client)
+{
+	int			i;
+
+	alf_drive_nowait(client->m);
+	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+		if (client->active[i] && !client->active[i]->done)
+			return true;
+	return false;
+}
+
+int
+alf_http_client_wait_fd(AlfHttpClient *client)
+{
+#ifdef ALF_HAVE_ASYNC_APPEND
+	AlfMulti   *m = client->m;
+	struct epoll_event ev;
+	struct itimerspec its;
+	long		ms;
+	int			i;
+	bool		busy = alf_http_client_busy(client);	/* may change the sockets */
+
+	if (client->timer_fd < 0)
+		client->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (client->timer_fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create a timer descriptor: %m")));
+	/* a fresh set each time: curl's sockets come and go between waits */
+	if (client->wait_fd >= 0)
+		close(client->wait_fd);
+	client->wait_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (client->wait_fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create an epoll descriptor: %m")));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = client->timer_fd;
+	if (epoll_ctl(client->wait_fd, EPOLL_CTL_ADD, client->timer_fd, &ev) < 0)
+		elog(ERROR, "epoll_ctl() failed: %m");
+	for (i = 0; i < m->nsockets; i++)
+	{
+		ev.events = ((m->sockets[i].what & CURL_POLL_IN) ? EPOLLIN : 0) |
+			((m->sockets[i].what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+		ev.data.fd = m->sockets[i].fd;
+		if (ev.events && epoll_ctl(client->wait_fd, EPOLL_CTL_ADD, m->sockets[i].fd, &ev) < 0)
+			elog(ERROR, "epoll_ctl() failed: %m");
+	}
+	/*
+	 * curl's timer, or the tick that lets the executor see a cancel; at once
+	 * when nothing of this client is in flight any more (another scan
+	 * sharing the multi handle may have finished it).
+	 */
+	ms = alf_timer_left_ms(m);
+	if (ms < 0 || ms > ALF_ASYNC_TICK_MS)
+		ms = ALF_ASYNC_TICK_MS;
+	if (!busy)
+		ms = 0;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+	if (ms == 0)
+		its.it_value.tv_nsec = 1;	/* all zero would disarm it */
+	if (timerfd_settime(client->timer_fd, 0, &its, NULL) < 0)
+		elog(ERROR, "timerfd_settime() failed: %m");
+	return client->wait_fd;
+#else
+	return -1;
+#endif
 }
 
 void
@@ -1174,7 +1510,7 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 		ereport(DEBUG1,
 				(errmsg_internal("auditlog_fdw: retrying %s in %ld ms: %s",
 								 pending->req.display, delay, why)));
-		alf_http_sleep(delay);
+		alf_client_wait_ms(client, delay);
 		alf_start_attempt(client, pending);
 	}
 }

@@ -3,9 +3,10 @@
  *	  The HTTP client: libcurl's multi interface behind a small API.
  *
  * http.c is the only file that includes curl.  A client belongs to one scan
- * (one memory context): its connections are kept alive across the pages of
- * that scan and everything curl allocated is released when the context goes
- * away, on error paths too.  Every wait is a latch wait, so query cancel and
+ * (one memory context): everything curl allocated for its requests is
+ * released when the context goes away, on error paths too.  Connections
+ * outlive it: clients of one server and user borrow the backend's cached
+ * connections, so later scans and rescans skip the TCP and TLS handshakes.  Every wait is a latch wait, so query cancel and
  * statement_timeout interrupt a request within a few milliseconds.
  *-------------------------------------------------------------------------
  */
@@ -21,6 +22,10 @@ struct AlfHttpResponse;
 typedef struct AlfHttpConfig
 {
 	const char *vendor_name;	/* "Zendesk", for messages */
+	Oid			serverid;		/* connections cached per backend for this
+								 * server and user; InvalidOid: the client's
+								 * own, closed with it */
+	Oid			userid;
 	int			timeout_ms;		/* one attempt of one request */
 	int			max_retries;	/* after 429, 5xx and network errors */
 	int			max_scan_retries;	/* retries of all requests together; 0: no cap */
@@ -78,6 +83,7 @@ typedef struct AlfHttpStats
 	int64		retries;
 	int64		connections;	/* new TCP connections opened */
 	int64		bytes;			/* decoded body bytes received */
+	double		wait_ms;		/* time blocked waiting for the vendor */
 } AlfHttpStats;
 
 extern void alf_http_global_init(void);
@@ -119,6 +125,17 @@ extern void alf_http_sleep(long ms);
 extern void alf_http_client_sleep(AlfHttpClient *client, long ms);
 
 extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
+
+/*
+ * For an asynchronous Append.  alf_http_client_busy lets curl do what it can
+ * without waiting, then says whether an attempt of this client is still in
+ * flight (finishing it would wait).  alf_http_client_wait_fd returns one
+ * descriptor that becomes readable when curl may make progress (a socket is
+ * ready, curl's timer is due, or at the latest after a short tick, so that
+ * a cancel is noticed); -1 where there is none (not Linux).
+ */
+extern bool alf_http_client_busy(AlfHttpClient *client);
+extern int	alf_http_client_wait_fd(AlfHttpClient *client);
 extern char *alf_url_encode(const char *s);
 extern const char *alf_http_header(const AlfHttpResponse *resp, const char *name);
 /*

@@ -42,6 +42,7 @@ static const AlfOptionDef core_options[] = {
 	{"min_request_interval_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 600000, NULL, false, false},
 	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
 	{"push_unconfirmed_filters", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
+	{"async_capable", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
 };
 
 #define ALF_DEFAULT_TIMEOUT_MS	30000

@@ -44,6 +44,7 @@ struct AlfScanState
 	bool		started;
 	bool		last_batch;		/* the vendor said this batch is the last */
 	bool		done;
+	bool		async;			/* under an asynchronous Append: never wait */
 	TimestampTz now;
 	/* counters for EXPLAIN ANALYZE, summed over rescans */
 	int64		runs;
@@ -69,6 +70,7 @@ alf_scan_begin(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return ss;				/* plain EXPLAIN contacts nothing */
 
+	ss->async = alf_node_async(node);
 	ss->userid = alf_scan_user_id(fsplan, estate);
 	ss->credentials = alf_get_credentials(ss->opts, ss->userid);
 	ss->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
@@ -140,6 +142,9 @@ alf_scan_start(AlfScanState *ss)
 
 	memset(&config, 0, sizeof(config));
 	config.vendor_name = ss->vendor->display_name;
+	/* the backend's connections to this server, kept across scans */
+	config.serverid = ss->opts->serverid;
+	config.userid = ss->userid;
 	config.timeout_ms = ss->opts->timeout_ms;
 	config.max_retries = ss->opts->max_retries;
 	/* 0 means "no cap" to the client, "no retries" to the user */
@@ -237,12 +242,50 @@ alf_next_batch(AlfScanState *ss)
 	old = MemoryContextSwitchTo(ss->batch_cxt);
 	more = ss->vendor->next_batch(&ss->vs, &ss->batch);
 	MemoryContextSwitchTo(old);
-	ss->batches++;
+	if (ss->batch.nrecords > 0)
+		ss->batches++;		/* pages that carried records */
 	ss->records += ss->batch.nrecords;
 	alf_scan_log_batch(ss->log_id, ss->batch.nrecords);
 	if (!more)
 		ss->last_batch = true;
 	return more || ss->batch.nrecords > 0;
+}
+
+/*
+ * Could alf_scan_next return a row (or the end) without waiting for the
+ * vendor?  Rows left in the batch, the end, or no request of the scan in
+ * flight: then the vendor's next_batch uses a response that has arrived.
+ * (A vendor that only starts its request inside next_batch still waits
+ * there once; one that keeps its next request in flight, as Zendesk's
+ * prefetch does, never does.)  With several chains in flight the same
+ * question is asked of the request the vendor will wait on next.
+ */
+bool
+alf_scan_ready(AlfScanState *ss)
+{
+	if (!ss->started)
+		alf_scan_start(ss);
+	if (ss->done || ss->pos < ss->batch.nrecords || ss->last_batch || ss->vs.http == NULL)
+		return true;
+	return !alf_http_client_busy(ss->vs.http);
+}
+
+/* The end was reached (an empty slot from alf_scan_next means "not yet"). */
+bool
+alf_scan_finished(AlfScanState *ss)
+{
+	return ss->done;
+}
+
+/* One descriptor the asynchronous Append waits on for this scan. */
+int
+alf_scan_wait_fd(AlfScanState *ss)
+{
+	int			fd = ss->vs.http ? alf_http_client_wait_fd(ss->vs.http) : -1;
+
+	if (fd < 0)
+		elog(ERROR, "asynchronous foreign scan has nothing to wait on");
+	return fd;
 }
 
 TupleTableSlot *
@@ -261,6 +304,9 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 		if (ss->pos >= ss->batch.nrecords)
 		{
 			CHECK_FOR_INTERRUPTS();
+			/* asynchronous: an empty slot, not done; the Append waits */
+			if (ss->async && !alf_scan_ready(ss))
+				return slot;
 			if (!alf_next_batch(ss))
 				ss->done = true;
 			continue;
@@ -281,6 +327,16 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 }
 
 static void
+alf_add_stats(AlfHttpStats *sum, const AlfHttpStats *st)
+{
+	sum->requests += st->requests;
+	sum->retries += st->retries;
+	sum->connections += st->connections;
+	sum->bytes += st->bytes;
+	sum->wait_ms += st->wait_ms;
+}
+
+static void
 alf_scan_stop(AlfScanState *ss)
 {
 	if (!ss->started)
@@ -290,10 +346,7 @@ alf_scan_stop(AlfScanState *ss)
 		const AlfHttpStats *st = alf_http_stats(ss->vs.http);
 
 		alf_scan_log_finish(ss->log_id, ss->done, st->requests, st->retries);
-		ss->http.requests += st->requests;
-		ss->http.retries += st->retries;
-		ss->http.connections += st->connections;
-		ss->http.bytes += st->bytes;
+		alf_add_stats(&ss->http, st);
 	}
 	if (ss->vendor->end_scan && ss->vs.state)
 		ss->vendor->end_scan(&ss->vs);
@@ -335,24 +388,29 @@ alf_scan_end(AlfScanState *ss)
 	ss->run_cxt = NULL;
 }
 
+/*
+ * EXPLAIN ANALYZE: what the scan cost at the vendor, summed over rescans
+ * (a nested loop's inner side shows all its runs).  Wait time is wall
+ * clock, shown only with TIMING like the executor's own times.
+ */
 void
 alf_scan_explain_analyze(AlfScanState *ss, ExplainState *es)
 {
+	AlfHttpStats st;
+
 	if (ss == NULL || ss->run_cxt == NULL)
 		return;
+	st = ss->http;
+	/* fold the running client's numbers in without stopping it */
 	if (ss->started && ss->vs.http)
-	{
-		/* fold the running client's numbers in without stopping it */
-		const AlfHttpStats *st = alf_http_stats(ss->vs.http);
-
-		ExplainPropertyInteger("Vendor Requests", NULL, ss->http.requests + st->requests, es);
-		ExplainPropertyInteger("Vendor Retries", NULL, ss->http.retries + st->retries, es);
-	}
-	else
-	{
-		ExplainPropertyInteger("Vendor Requests", NULL, ss->http.requests, es);
-		ExplainPropertyInteger("Vendor Retries", NULL, ss->http.retries, es);
-	}
+		alf_add_stats(&st, alf_http_stats(ss->vs.http));
+	ExplainPropertyInteger("Vendor Requests", NULL, st.requests, es);
+	ExplainPropertyInteger("Vendor Pages", NULL, ss->batches, es);
+	ExplainPropertyInteger("Vendor Retries", NULL, st.retries, es);
+	ExplainPropertyInteger("Vendor Bytes Received", NULL, st.bytes, es);
+	ExplainPropertyInteger("Vendor Connections Opened", NULL, st.connections, es);
+	if (es->timing)
+		ExplainPropertyFloat("Vendor Wait Time", "ms", st.wait_ms, 3, es);
 	ExplainPropertyInteger("Vendor Records", NULL, ss->records, es);
 	ExplainPropertyInteger("Records Outside Pinned Range", NULL, ss->out_of_range, es);
 }
