@@ -74,6 +74,7 @@ typedef struct AlfTransfer
 	size_t		head_len;
 	size_t		head_cap;
 	bool		too_large;
+	bool		discard;		/* abandoned: read to the end, keep nothing */
 	bool		out_of_memory;
 	bool		done;
 	CURLcode	result;
@@ -123,6 +124,8 @@ typedef struct AlfMulti
 	bool		socket_overflow;
 	long		timer_ms;		/* -1: curl wants no timeout */
 	TimestampTz timer_set_at;	/* when curl asked for timer_ms */
+	/* abandoned GETs read to their end, so their connection stays usable */
+	struct AlfTransfer *orphans[ALF_MAX_TRANSFERS];
 } AlfMulti;
 
 struct AlfHttpClient
@@ -390,6 +393,8 @@ alf_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 	AlfTransfer *xfer = (AlfTransfer *) userp;
 	size_t		n = size * nmemb;
 
+	if (xfer->discard)
+		return n;
 	if (xfer->body_len + n > ALF_MAX_BODY_BYTES)
 	{
 		xfer->too_large = true;
@@ -409,6 +414,8 @@ alf_header_cb(char *data, size_t size, size_t nitems, void *userp)
 	AlfTransfer *xfer = (AlfTransfer *) userp;
 	size_t		n = size * nitems;
 
+	if (xfer->discard)
+		return n;
 	/* a new status line (after 100 Continue) starts a new header block */
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
 		xfer->head_len = 0;
@@ -448,6 +455,55 @@ alf_transfer_free(AlfHttpClient *client, AlfTransfer *xfer)
 	free(xfer);
 }
 
+/* Free an abandoned transfer (finished, or its multi handle is going). */
+static void
+alf_orphan_free(AlfMulti *m, int i)
+{
+	AlfTransfer *xfer = m->orphans[i];
+
+	m->orphans[i] = NULL;
+	curl_multi_remove_handle(m->multi, xfer->easy);
+	curl_easy_cleanup(xfer->easy);
+	curl_slist_free_all(xfer->headers);
+	free(xfer->body);
+	free(xfer->head);
+	free(xfer);
+}
+
+/*
+ * A GET the scan no longer needs (a prefetch past a LIMIT, the rest of a
+ * semi-join's inner scan): removing it mid-response would close its
+ * connection, and the next scan of the server would pay a new TCP and TLS
+ * handshake.  Instead it is read to its end, discarding the body, and
+ * freed when it completes (whoever drives the handle next).  A request
+ * with a body is not kept: curl reads that body from the caller's memory.
+ */
+static bool
+alf_transfer_orphan(AlfHttpClient *client, AlfTransfer *xfer, bool has_body)
+{
+	AlfMulti   *m = client->m;
+	int			i;
+	int			j;
+
+	if (xfer->done || has_body || !m->shared)
+		return false;
+	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+		if (m->orphans[i] == NULL)
+			break;
+	if (i == ALF_MAX_TRANSFERS)
+		return false;
+	m->orphans[i] = xfer;
+	for (j = 0; j < ALF_MAX_TRANSFERS; j++)
+		if (client->active[j] == xfer)
+			client->active[j] = NULL;
+	xfer->client = NULL;
+	xfer->discard = true;
+	free(xfer->body);
+	xfer->body = NULL;
+	xfer->body_len = xfer->body_cap = 0;
+	return true;
+}
+
 static bool
 alf_str_equal(const char *a, const char *b)
 {
@@ -459,6 +515,7 @@ static void
 alf_multi_destroy(AlfMulti *m)
 {
 	AlfMulti  **link;
+	int			i;
 
 	for (link = &alf_multis; *link; link = &(*link)->next)
 		if (*link == m)
@@ -466,6 +523,9 @@ alf_multi_destroy(AlfMulti *m)
 			*link = m->next;
 			break;
 		}
+	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+		if (m->orphans[i])
+			alf_orphan_free(m, i);
 	if (m->multi)
 		curl_multi_cleanup(m->multi);
 	free(m->ca_file);
@@ -861,7 +921,16 @@ alf_collect_done(AlfMulti *m)
 			continue;
 		/* the attempt's own transfer, whichever client drove the multi */
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &xfer);
-		if (xfer)
+		if (xfer && xfer->client == NULL)
+		{
+			/* an abandoned GET has finished: its connection is free again */
+			int			i;
+
+			for (i = 0; i < ALF_MAX_TRANSFERS; i++)
+				if (m->orphans[i] == xfer)
+					alf_orphan_free(m, i);
+		}
+		else if (xfer)
 		{
 			long		conns = 0;
 
@@ -1526,8 +1595,10 @@ alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending)
 {
 	if (pending == NULL)
 		return;
-	if (pending->xfer)
+	if (pending->xfer &&
+		!alf_transfer_orphan(client, pending->xfer, pending->req.body != NULL))
 		alf_transfer_free(client, pending->xfer);
+	pending->xfer = NULL;
 	MemoryContextDelete(pending->cxt);
 }
 

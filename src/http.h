@@ -112,7 +112,11 @@ extern AlfHttpResponse *alf_http_execute(AlfHttpClient *client, const AlfHttpReq
 extern AlfHttpPending *alf_http_start(AlfHttpClient *client, const AlfHttpRequest *req);
 extern AlfHttpResponse *alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending);
 
-/* Forget a started request (e.g. a prefetch the scan no longer needs). */
+/*
+ * Forget a started request (e.g. a prefetch the scan no longer needs).  A
+ * GET still in flight is read to its end in the background (body dropped),
+ * so that its kept-alive connection serves the next scan.
+ */
 extern void alf_http_abandon(AlfHttpClient *client, AlfHttpPending *pending);
 
 /* Sleep interruptibly (backoff, polling); throws on cancel. */
