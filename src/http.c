@@ -431,6 +431,26 @@ alf_header_cb(char *data, size_t size, size_t nitems, void *userp)
 
 /* ---- lifetime ---- */
 
+/* Take an attempt out of its multi handle and free everything of it. */
+static void
+alf_transfer_destroy(CURLM *multi, AlfTransfer *xfer)
+{
+	if (xfer->easy)
+	{
+		/*
+		 * Removing an unfinished transfer makes curl close its connection
+		 * (an HTTP/1.1 response cut short is never reused), so a scan ended
+		 * by an error or a cancel leaves no half-read connection behind.
+		 */
+		curl_multi_remove_handle(multi, xfer->easy);
+		curl_easy_cleanup(xfer->easy);
+	}
+	curl_slist_free_all(xfer->headers);
+	free(xfer->body);
+	free(xfer->head);
+	free(xfer);
+}
+
 static void
 alf_transfer_free(AlfHttpClient *client, AlfTransfer *xfer)
 {
@@ -439,20 +459,7 @@ alf_transfer_free(AlfHttpClient *client, AlfTransfer *xfer)
 	for (i = 0; i < ALF_MAX_TRANSFERS; i++)
 		if (client->active[i] == xfer)
 			client->active[i] = NULL;
-	if (xfer->easy)
-	{
-		/*
-		 * Removing an unfinished transfer makes curl close its connection
-		 * (an HTTP/1.1 response cut short is never reused), so a scan ended
-		 * by an error or a cancel leaves no half-read connection behind.
-		 */
-		curl_multi_remove_handle(client->m->multi, xfer->easy);
-		curl_easy_cleanup(xfer->easy);
-	}
-	curl_slist_free_all(xfer->headers);
-	free(xfer->body);
-	free(xfer->head);
-	free(xfer);
+	alf_transfer_destroy(client->m->multi, xfer);
 }
 
 /* Free an abandoned transfer (finished, or its multi handle is going). */
@@ -462,12 +469,7 @@ alf_orphan_free(AlfMulti *m, int i)
 	AlfTransfer *xfer = m->orphans[i];
 
 	m->orphans[i] = NULL;
-	curl_multi_remove_handle(m->multi, xfer->easy);
-	curl_easy_cleanup(xfer->easy);
-	curl_slist_free_all(xfer->headers);
-	free(xfer->body);
-	free(xfer->head);
-	free(xfer);
+	alf_transfer_destroy(m->multi, xfer);
 }
 
 /*
