@@ -101,6 +101,17 @@ RESET statement_timeout;
 SELECT clock_timestamp() - t0 < interval '1.3 s' AS cancelled_in_time FROM asy_t0;
 SELECT emu('zendesk', '/_emu/config?latency_ms=0') IS NOT NULL;
 SELECT emu('koreai', '/_emu/config?latency_ms=0') IS NOT NULL;
+-- cancel while the Append itself waits: Zendesk's first page (2 s) comes,
+-- its prefetched second page (2 s more) is in flight, Kore.ai is done; the
+-- timeout (2.5 s) ends the Append's wait on the scan's descriptor at once,
+-- not when that page arrives (4 s)
+SELECT emu('zendesk', '/_emu/config?latency_ms=2000') IS NOT NULL;
+UPDATE asy_t0 SET t0 = clock_timestamp();
+SET statement_timeout = '2500ms';
+SELECT count(*) FROM asy.events;
+RESET statement_timeout;
+SELECT clock_timestamp() - t0 < interval '3.4 s' AS cancelled_in_time FROM asy_t0;
+SELECT emu('zendesk', '/_emu/config?latency_ms=0') IS NOT NULL;
 -- and the next query is exact again (no half-read connection was reused)
 SELECT count(*) = (SELECT count(*) FROM asy_truth) AS exact_after_cancel FROM asy.events;
 -- async_capable 'off' (server or table) keeps a plain Foreign Scan

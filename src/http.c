@@ -743,6 +743,7 @@ alf_copy_request(const AlfHttpRequest *req)
 
 static void alf_drive(AlfHttpClient *client, long max_wait_ms);
 static void alf_client_wait_ms(AlfHttpClient *client, long ms);
+static bool alf_request_idempotent(const AlfHttpRequest *req);
 
 /* Milliseconds until curl's timer fires (0: due), or -1 for none. */
 static long
@@ -851,6 +852,13 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");	/* all curl decodes */
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * A request that must not reach the vendor twice gets a new connection:
+	 * on a kept-alive one the vendor had closed, curl would silently send
+	 * it again.  (GETs may ride any kept connection.)
+	 */
+	if (!alf_request_idempotent(req))
+		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
 	timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : client->cfg.timeout_ms;
 	/* no attempt outlives the scan deadline (checked before we got here) */
 	timeout_ms = Max(Min(timeout_ms, alf_deadline_left_ms(client)), 1L);
