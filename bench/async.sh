@@ -48,6 +48,20 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER zoho
 IMPORT FOREIGN SCHEMA audit FROM SERVER zd INTO public;
 IMPORT FOREIGN SCHEMA audit FROM SERVER kore INTO public;
 IMPORT FOREIGN SCHEMA audit FROM SERVER zoho INTO public;
+-- three Zendesk servers on one emulator: every branch keeps its next page in flight
+CREATE SERVER zd2 FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1:$EMU_ZENDESK_PORT');
+CREATE USER MAPPING FOR CURRENT_USER SERVER zd2 OPTIONS (oauth_token 'zd-test-oauth');
+CREATE SERVER zd3 FOREIGN DATA WRAPPER auditlog_fdw
+  OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1:$EMU_ZENDESK_PORT');
+CREATE USER MAPPING FOR CURRENT_USER SERVER zd3 OPTIONS (oauth_token 'zd-test-oauth');
+CREATE SCHEMA s2; CREATE SCHEMA s3;
+IMPORT FOREIGN SCHEMA audit FROM SERVER zd2 INTO s2;
+IMPORT FOREIGN SCHEMA audit FROM SERVER zd3 INTO s3;
+CREATE VIEW zd_x3 AS
+  SELECT created_at AS at FROM zendesk_audit
+  UNION ALL SELECT created_at FROM s2.zendesk_audit
+  UNION ALL SELECT created_at FROM s3.zendesk_audit;
 CREATE VIEW all_events AS
   SELECT created_at AS at FROM zendesk_audit
   UNION ALL SELECT date_time FROM koreai_audit
@@ -81,11 +95,16 @@ res koreai "" "SELECT date_time FROM koreai_audit"
 res zoho_mail "" "SELECT request_time FROM zoho_mail_audit"
 res union_sync "SET enable_async_append = off;" "SELECT * FROM all_events"
 res union_async "" "SELECT * FROM all_events"
-"$ALF_PY" - "$R_zendesk" "$R_koreai" "$R_zoho_mail" "$R_union_sync" "$R_union_async" <<'PY'
+res zd_x3_sync "SET enable_async_append = off;" "SELECT * FROM zd_x3"
+res zd_x3_async "" "SELECT * FROM zd_x3"
+"$ALF_PY" - "$R_zendesk" "$R_koreai" "$R_zoho_mail" "$R_union_sync" "$R_union_async" \
+    "$R_zd_x3_sync" "$R_zd_x3_async" <<'PY'
 import sys
-zd, kore, zoho, us, ua = map(float, sys.argv[1:])
+zd, kore, zoho, us, ua, x3s, x3a = map(float, sys.argv[1:])
 s = zd + kore + zoho
-print("sum_of_singles=%.3f slowest_single=%.3f" % (s, max(zd, kore, zoho)))
-print("union_sync/sum=%.2f union_async/sum=%.2f union_async/slowest=%.2f"
+print("three vendors: sum_of_singles=%.3f slowest_single=%.3f" % (s, max(zd, kore, zoho)))
+print("  union_sync/sum=%.2f union_async/sum=%.2f union_async/slowest=%.2f"
       % (us / s, ua / s, ua / max(zd, kore, zoho)))
+print("three Zendesk scans (prefetching): sum=%.3f" % (3 * zd))
+print("  sync/sum=%.2f async/sum=%.2f async/single=%.2f" % (x3s / (3 * zd), x3a / (3 * zd), x3a / zd))
 PY
