@@ -14,6 +14,9 @@
  * a bad page, a conversion failure) releases curl state without relying on
  * EndForeignScan.  Curl callbacks never call palloc or ereport: they record
  * what went wrong and return an abort code; we raise after curl returns.
+ * The multi handle itself (and with it the kept-alive connections) is the
+ * exception: it belongs to the backend, shared per server and user (see
+ * AlfMulti), and outlives the clients that borrow it.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
