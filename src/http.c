@@ -1213,3 +1213,35 @@ alf_url_encode(const char *s)
 	}
 	return buf.data;
 }
+
+/*
+ * ---- several requests at once (chains.c) ----
+ *
+ * Whether a started request's current attempt has its answer, driving curl
+ * for at most a millisecond.  A done attempt that will be retried still counts as
+ * done: alf_http_finish then sleeps and retries as usual.
+ */
+bool
+alf_http_pending_done(AlfHttpClient *client, AlfHttpPending *pending)
+{
+	/* 1 ms, not 0: alf_drive polls the sockets only when it may wait */
+	if (pending->xfer == NULL || !pending->xfer->done)
+		alf_drive(client, 1);
+	return pending->xfer == NULL || pending->xfer->done;
+}
+
+/* Wait, interruptibly, until one of the n started requests is done. */
+void
+alf_http_wait_any(AlfHttpClient *client, AlfHttpPending *const *pendings, int n)
+{
+	for (;;)
+	{
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (pendings[i]->xfer == NULL || pendings[i]->xfer->done)
+				return;
+		CHECK_FOR_INTERRUPTS();
+		alf_drive(client, client->nsockets > 0 ? 1000 : 20);
+	}
+}

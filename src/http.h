@@ -118,6 +118,14 @@ extern void alf_http_sleep(long ms);
  */
 extern void alf_http_client_sleep(AlfHttpClient *client, long ms);
 
+/*
+ * Several requests at once (chains.c): whether a started request has its
+ * answer (drives curl, waits at most 1 ms), and an interruptible wait until one of
+ * n started requests has.
+ */
+extern bool alf_http_pending_done(AlfHttpClient *client, AlfHttpPending *pending);
+extern void alf_http_wait_any(AlfHttpClient *client, AlfHttpPending *const *pendings, int n);
+
 extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
 extern char *alf_url_encode(const char *s);
 extern const char *alf_http_header(const AlfHttpResponse *resp, const char *name);
