@@ -337,8 +337,12 @@ const AlfVendor alf_vendor_zendesk = {
 	.flow = ALF_FLOW_PAGING,
 	.flow_description = "cursor paging",
 	.max_page_size = 100,
-	/* concurrent sub-windows hide latency (bench/latency.sh) */
-	.default_concurrency = 4,
+	/*
+	 * Concurrent sub-windows hide latency (bench/latency.sh: 0.17x of
+	 * sequential paging at 8, 0.30x at 4); Zendesk documents a per-minute
+	 * limit, no limit on parallel requests.
+	 */
+	.default_concurrency = 8,
 	.retention_days = 0,
 	.can_sort = true,
 	.split_windows = true,
