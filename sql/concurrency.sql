@@ -89,37 +89,41 @@ BEGIN
   END LOOP;
   EXECUTE format('ALTER SERVER %I OPTIONS (DROP concurrency)', srv);
 END $$;
+-- per vendor: the table, its time column and local copy, and the vendor's
+-- lower bound parameter for t (widened as always)
+CREATE FUNCTION cc_zd(t timestamptz)
+RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
+LANGUAGE sql AS $$
+  SELECT * FROM cc_check('cc_zd', 'cc.zendesk_audit', 'created_at', 'cc_zd_all', t, 'zendesk',
+                         'filter\[created_at\]\[\]=([^&]*)',
+                         to_char((t - interval '1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) $$;
+CREATE FUNCTION cc_kore(t timestamptz)
+RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
+LANGUAGE sql AS $$
+  SELECT * FROM cc_check('cc_kore', 'cc.koreai_audit', 'date_time', 'cc_kore_all', t, 'koreai',
+                         'fromDate=([^&]*)',
+                         to_char((t - interval '1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) $$;
+CREATE FUNCTION cc_zoho(t timestamptz)
+RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
+LANGUAGE sql AS $$
+  SELECT * FROM cc_check('cc_zoho', 'cc.zoho_mail_audit', 'request_time', 'cc_zoho_all', t, 'zoho_mail',
+                         'startTime=([^&]*)', ((extract(epoch FROM t) * 1000)::bigint - 1)::text) $$;
 -- unordered: the first page is a probe; as more pages exist, the range runs
 -- as `concurrency` equal sub-windows (the probe's rows are read again by
 -- them: their order is not known)
-SELECT * FROM cc_check('cc_zd', 'cc.zendesk_audit', 'created_at', 'cc_zd_all', :'zd_t', 'zendesk',
-                       'filter\[created_at\]\[\]=([^&]*)',
-                       to_char((:'zd_t'::timestamptz - interval '1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
-SELECT * FROM cc_check('cc_kore', 'cc.koreai_audit', 'date_time', 'cc_kore_all', :'kore_t', 'koreai',
-                       'fromDate=([^&]*)',
-                       to_char((:'kore_t'::timestamptz - interval '1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
-SELECT * FROM cc_check('cc_zoho', 'cc.zoho_mail_audit', 'request_time', 'cc_zoho_all', :'zoho_t', 'zoho_mail',
-                       'startTime=([^&]*)',
-                       ((extract(epoch FROM :'zoho_t'::timestamptz) * 1000)::bigint - 1)::text);
+SELECT * FROM cc_zd(:'zd_t');
+SELECT * FROM cc_kore(:'kore_t');
+SELECT * FROM cc_zoho(:'zoho_t');
 -- the same whatever the vendor's bound semantics and record order (the
 -- emulator's switches for what the docs leave open)
 SELECT emu('zendesk', '/_emu/config?created_at_bounds=exclusive') IS NOT NULL;
-SELECT concurrency, result, tie_on_boundary
-  FROM cc_check('cc_zd', 'cc.zendesk_audit', 'created_at', 'cc_zd_all', :'zd_t', 'zendesk',
-                'filter\[created_at\]\[\]=([^&]*)',
-                to_char((:'zd_t'::timestamptz - interval '1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+SELECT concurrency, result, tie_on_boundary FROM cc_zd(:'zd_t');
 SELECT emu('zendesk', '/_emu/config?created_at_bounds=inclusive') IS NOT NULL;
 SELECT emu('koreai', '/_emu/config?date_bounds=half_open&order=desc') IS NOT NULL;
-SELECT concurrency, result, tie_on_boundary
-  FROM cc_check('cc_kore', 'cc.koreai_audit', 'date_time', 'cc_kore_all', :'kore_t', 'koreai',
-                'fromDate=([^&]*)',
-                to_char((:'kore_t'::timestamptz - interval '1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+SELECT concurrency, result, tie_on_boundary FROM cc_kore(:'kore_t');
 SELECT emu('koreai', '/_emu/config?date_bounds=inclusive&order=asc') IS NOT NULL;
 SELECT emu('zoho_mail', '/_emu/config?time_bounds=exclusive') IS NOT NULL;
-SELECT concurrency, result, tie_on_boundary
-  FROM cc_check('cc_zoho', 'cc.zoho_mail_audit', 'request_time', 'cc_zoho_all', :'zoho_t', 'zoho_mail',
-                'startTime=([^&]*)',
-                ((extract(epoch FROM :'zoho_t'::timestamptz) * 1000)::bigint - 1)::text);
+SELECT concurrency, result, tie_on_boundary FROM cc_zoho(:'zoho_t');
 SELECT emu('zoho_mail', '/_emu/config?time_bounds=inclusive') IS NOT NULL;
 -- ORDER BY pushed: no local Sort; the probe page keeps its rows before its
 -- last record's time, the rest runs as windows in order, row by row the
