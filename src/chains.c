@@ -370,18 +370,32 @@ alf_chains_start_more(AlfChains *cs)
 	}
 }
 
-/* Take the pages that have arrived, without waiting. */
+static bool
+alf_chain_waiting(const AlfChain *c)
+{
+	return alf_chain_live(c) && !c->finished && c->npages < ALF_CHAIN_PAGES &&
+		c->vs.next_pending != NULL;
+}
+
+/* Take the pages that have arrived, without waiting (but a 1 ms poll). */
 static void
 alf_chains_pump(AlfChains *cs)
 {
 	int			i;
+	bool		polled = false;
 
 	for (i = cs->first; i < cs->nstarted; i++)
 	{
 		AlfChain   *c = cs->chains[i];
 
-		if (alf_chain_live(c) && !c->finished && c->npages < ALF_CHAIN_PAGES &&
-			c->vs.next_pending && alf_http_pending_done(cs->tmpl->http, c->vs.next_pending))
+		if (!alf_chain_waiting(c))
+			continue;
+		if (!polled && !alf_http_pending_done(c->vs.next_pending))
+		{
+			alf_http_poll(cs->tmpl->http);
+			polled = true;
+		}
+		if (alf_http_pending_done(c->vs.next_pending))
 			alf_chain_pull(cs, c);
 	}
 }
@@ -525,10 +539,4 @@ alf_chains_scrub(const AlfChains *cs, const char *text)
 		if (alf_chain_live(cs->chains[i]) && cs->chains[i]->vs.secrets)
 			s = alf_scrub_secrets(&cs->chains[i]->vs, s);
 	return s;
-}
-
-int
-alf_chains_windows(const AlfChains *cs)
-{
-	return cs->nchains > 1 ? cs->nchains - 1 : 1;
 }

@@ -39,7 +39,5 @@ extern bool alf_chains_next(AlfChains *cs, AlfChainBatch *out);
 extern void alf_chains_end(AlfChains *cs);
 /* text without any secret of any flow */
 extern char *alf_chains_scrub(const AlfChains *cs, const char *text);
-/* sub-windows the scan ran as (1: not split) */
-extern int	alf_chains_windows(const AlfChains *cs);
 
 #endif							/* ALF_CHAINS_H */

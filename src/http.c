@@ -1217,16 +1217,23 @@ alf_url_encode(const char *s)
 /*
  * ---- several requests at once (chains.c) ----
  *
- * Whether a started request's current attempt has its answer, driving curl
- * for at most a millisecond.  A done attempt that will be retried still counts as
- * done: alf_http_finish then sleeps and retries as usual.
+ * Let curl take what has arrived, waiting at most a millisecond (alf_drive
+ * reads the sockets only when it may wait).
+ */
+void
+alf_http_poll(AlfHttpClient *client)
+{
+	alf_drive(client, 1);
+}
+
+/*
+ * Whether a started request's current attempt has its answer, as of the
+ * last poll or wait.  A done attempt that will be retried counts as done:
+ * alf_http_finish then sleeps and retries as usual.
  */
 bool
-alf_http_pending_done(AlfHttpClient *client, AlfHttpPending *pending)
+alf_http_pending_done(const AlfHttpPending *pending)
 {
-	/* 1 ms, not 0: alf_drive polls the sockets only when it may wait */
-	if (pending->xfer == NULL || !pending->xfer->done)
-		alf_drive(client, 1);
 	return pending->xfer == NULL || pending->xfer->done;
 }
 
@@ -1239,7 +1246,7 @@ alf_http_wait_any(AlfHttpClient *client, AlfHttpPending *const *pendings, int n)
 		int			i;
 
 		for (i = 0; i < n; i++)
-			if (pendings[i]->xfer == NULL || pendings[i]->xfer->done)
+			if (alf_http_pending_done(pendings[i]))
 				return;
 		CHECK_FOR_INTERRUPTS();
 		alf_drive(client, client->nsockets > 0 ? 1000 : 20);
