@@ -9,7 +9,8 @@
 #   - plain sequential paging: a client walking the cursor chain, one
 #     request after the other (Python urllib, no FDW);
 #   - the extension at concurrency 1 (one chain, no prefetch), at the
-#     vendor default, and at 4, 8 and 16;
+#     vendor default, and at 4, 8 and 16; and at the default with the rows
+#     in time order (ORDER BY pushed: sub-windows read in order);
 # and the same window over 20k Kore.ai and Zoho Mail records through the
 # extension at concurrency 1, 4 and 8 with their pacing off
 # (min_request_interval_ms 0: their defaults pace requests to the vendors'
@@ -81,10 +82,13 @@ IMPORT FOREIGN SCHEMA audit LIMIT TO (koreai_audit) FROM SERVER kore INTO public
 IMPORT FOREIGN SCHEMA audit LIMIT TO (zoho_mail_audit) FROM SERVER zoho INTO public;
 SQL
 
-# run VENDOR TABLE COLUMN CONCURRENCY (empty: the vendor default) [BASE_SECONDS]
+# run VENDOR TABLE COLUMN CONCURRENCY (empty: the vendor default) [BASE_SECONDS [ORDER]]
+# ORDER (ASC or DESC): rows in time order, the ORDER BY pushed to the vendor
 run() {
-    local vendor=$1 table=$2 col=$3 conc=$4 base=${5:-}
-    local set='' unset='' label=${conc:-default}
+    local vendor=$1 table=$2 col=$3 conc=$4 base=${5:-} order=${6:-}
+    local set='' unset='' label=${conc:-default}${6:+-order-$6}
+    local q="SELECT $col FROM $table WHERE $col >= '$LO' AND $col <= '$HI'"
+    [ -n "$order" ] && q="$q ORDER BY $col $order OFFSET 0"
     if [ -n "$conc" ]; then
         set="ALTER FOREIGN TABLE $table OPTIONS (ADD concurrency '$conc');"
         unset="ALTER FOREIGN TABLE $table OPTIONS (DROP concurrency);"
@@ -92,7 +96,7 @@ run() {
     psql -X -q -At -v ON_ERROR_STOP=1 <<SQL
 $set
 SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) AS rows FROM $table WHERE $col >= '$LO' AND $col <= '$HI' \gset
+SELECT count(*) AS rows FROM ($q) s \gset
 SELECT extract(epoch FROM clock_timestamp() - :'t0') AS secs \gset
 SELECT format('vendor=%s mode=concurrency-%s seconds=%s rows=%s ratio=%s', '$vendor', '$label',
               round(:secs::numeric, 3), :rows,
@@ -102,6 +106,8 @@ SQL
 }
 
 for c in 1 '' 4 8 16; do run zendesk zendesk_audit created_at "$c" "$base_s"; done
+run zendesk zendesk_audit created_at '' "$base_s" ASC
+run zendesk zendesk_audit created_at '' "$base_s" DESC
 kore1=$(run koreai koreai_audit date_time 1 | sed 's/.*seconds=\([^ ]*\).*/\1/')
 echo "vendor=koreai mode=concurrency-1 seconds=$kore1 (baseline: one chain)"
 for c in 4 8; do run koreai koreai_audit date_time "$c" "$kore1"; done
