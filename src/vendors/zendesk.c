@@ -338,8 +338,8 @@ const AlfVendor alf_vendor_zendesk = {
 	.flow_description = "cursor paging",
 	.max_page_size = 100,
 	/*
-	 * Concurrent sub-windows hide latency (bench/latency.sh: 0.17x of
-	 * sequential paging at 8, 0.30x at 4); Zendesk documents a per-minute
+	 * Concurrent sub-windows hide latency (bench/latency.sh: 0.15x of
+	 * sequential paging at 8, 0.28x at 4); Zendesk documents a per-minute
 	 * limit, no limit on parallel requests.
 	 */
 	.default_concurrency = 8,
