@@ -41,7 +41,7 @@
 #include "chains.h"
 #include "http.h"
 
-#define ALF_CHAIN_PAGES			4	/* parsed pages buffered per flow */
+#define ALF_CHAIN_PAGES			4	/* parsed pages buffered per flow, in order */
 #define ALF_CHAIN_MAX_WINDOWS	64
 
 typedef struct AlfChainPage
@@ -370,11 +370,16 @@ alf_chains_start_more(AlfChains *cs)
 	}
 }
 
+/*
+ * Whether the flow waits on a request and has room for its page: in order,
+ * up to ALF_CHAIN_PAGES (the flows after the current one read ahead);
+ * unordered, one (the executor takes pages from any flow anyway).
+ */
 static bool
-alf_chain_waiting(const AlfChain *c)
+alf_chain_waiting(const AlfChains *cs, const AlfChain *c)
 {
-	return alf_chain_live(c) && !c->finished && c->npages < ALF_CHAIN_PAGES &&
-		c->vs.next_pending != NULL;
+	return alf_chain_live(c) && !c->finished && c->vs.next_pending != NULL &&
+		c->npages < (cs->ordered ? ALF_CHAIN_PAGES : 1);
 }
 
 /* Take the pages that have arrived, without waiting (but a 1 ms poll). */
@@ -388,7 +393,7 @@ alf_chains_pump(AlfChains *cs)
 	{
 		AlfChain   *c = cs->chains[i];
 
-		if (!alf_chain_waiting(c))
+		if (!alf_chain_waiting(cs, c))
 			continue;
 		if (!polled && !alf_http_pending_done(c->vs.next_pending))
 		{
