@@ -2,6 +2,9 @@
 -- request, the emulator's log shows what was sent, and the rows equal
 -- those of the same query over a local copy of the whole table (zd_all).
 SELECT emu_reset('zendesk', 'rate_limit_per_min=0');
+-- one cursor chain per scan, so that the log shows each scan's own requests
+-- (a range split into concurrent sub-windows: concurrency.sql)
+ALTER FOREIGN TABLE zendesk_audit OPTIONS (ADD concurrency '1');
 -- same(q): the foreign query q returns exactly the rows of q over zd_all
 CREATE FUNCTION same(q text, with_count bool DEFAULT true) RETURNS text
 LANGUAGE sql AS $$ SELECT same_rows(q, 'zendesk_audit', 'zd_all', with_count) $$;
@@ -119,3 +122,4 @@ SELECT count(*) AS requests FROM emu_log('zendesk');
 SELECT same($$SELECT id, action, created_at FROM zendesk_audit
               WHERE action IN ('update', 'login') AND created_at >= '2026-10-15' AND created_at < '2026-10-25'$$);
 DEALLOCATE by_action;
+ALTER FOREIGN TABLE zendesk_audit OPTIONS (DROP concurrency);

@@ -1633,3 +1633,42 @@ alf_url_encode(const char *s)
 	}
 	return buf.data;
 }
+
+/*
+ * ---- several requests at once (chains.c) ----
+ *
+ * Let curl take what has arrived, waiting at most a millisecond (alf_drive
+ * reads the sockets only when it may wait).
+ */
+void
+alf_http_poll(AlfHttpClient *client)
+{
+	alf_drive(client, 1);
+}
+
+/*
+ * Whether a started request's current attempt has its answer, as of the
+ * last poll or wait.  A done attempt that will be retried counts as done:
+ * alf_http_finish then sleeps and retries as usual.
+ */
+bool
+alf_http_pending_done(const AlfHttpPending *pending)
+{
+	return pending->xfer == NULL || pending->xfer->done;
+}
+
+/* Wait, interruptibly, until one of the n started requests is done. */
+void
+alf_http_wait_any(AlfHttpClient *client, AlfHttpPending *const *pendings, int n)
+{
+	for (;;)
+	{
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (alf_http_pending_done(pendings[i]))
+				return;
+		CHECK_FOR_INTERRUPTS();
+		alf_drive(client, client->m->nsockets > 0 ? 1000 : 20);
+	}
+}

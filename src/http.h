@@ -128,6 +128,15 @@ extern void alf_http_sleep(long ms);
  */
 extern void alf_http_client_sleep(AlfHttpClient *client, long ms);
 
+/*
+ * Several requests at once (chains.c): let curl take what has arrived
+ * (waits at most 1 ms); whether a started request has its answer (as of
+ * the last poll or wait); an interruptible wait until one of n has.
+ */
+extern void alf_http_poll(AlfHttpClient *client);
+extern bool alf_http_pending_done(const AlfHttpPending *pending);
+extern void alf_http_wait_any(AlfHttpClient *client, AlfHttpPending *const *pendings, int n);
+
 extern const AlfHttpStats *alf_http_stats(const AlfHttpClient *client);
 
 /*

@@ -3,11 +3,12 @@
  *	  The executor side of a foreign scan, independent of the vendor.
  *
  * Lifetimes: the AlfScanState lives in the executor's query context; a run
- * (vendor state, HTTP client, pinned request) lives in run_cxt, which a
- * rescan resets; one batch of records lives in batch_cxt, reset before the
- * next is fetched, so a scan holds at most one page (or one report chunk)
- * whatever the total.  "Now" is pinned at the first start and kept across
- * rescans, so a rescan sees the same rows.
+ * (vendor flows, HTTP client, pinned request) lives in run_cxt, which a
+ * rescan resets.  Batches come from chains.c, which runs the vendor's flow
+ * over the range or over concurrent sub-windows of it and holds a bounded
+ * number of pages (or report chunks) whatever the total.  "Now" is pinned
+ * at the first start and kept across rescans, so a rescan sees the same
+ * rows.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -21,6 +22,7 @@
 #include "utils/rel.h"
 
 #include "auditlog_fdw.h"
+#include "chains.h"
 #include "compat.h"
 #include "http.h"
 #include "scan_log.h"
@@ -36,13 +38,12 @@ struct AlfScanState
 	List	   *credentials;
 	Oid			userid;
 	MemoryContext run_cxt;
-	MemoryContext batch_cxt;
-	AlfVendorScan vs;
+	AlfVendorScan vs;			/* the template of every flow (chains.c) */
 	AlfScanRequest *request;
-	AlfBatch	batch;
+	AlfChains  *chains;
+	AlfChainBatch cb;			/* the batch being read, with its range */
 	int			pos;
 	bool		started;
-	bool		last_batch;		/* the vendor said this batch is the last */
 	bool		done;
 	bool		async;			/* under an asynchronous Append: never wait */
 	TimestampTz now;
@@ -77,8 +78,6 @@ alf_scan_begin(ForeignScanState *node, int eflags)
 	ss->builder = alf_tuple_builder_create(rel, ss->pp->attrs_used, ss->vendor, ss->opts);
 	ss->run_cxt = AllocSetContextCreate(estate->es_query_cxt, "auditlog_fdw scan",
 										ALLOCSET_DEFAULT_SIZES);
-	ss->batch_cxt = AllocSetContextCreate(ss->run_cxt, "auditlog_fdw batch",
-										  ALLOCSET_DEFAULT_SIZES);
 	return ss;
 }
 
@@ -86,7 +85,22 @@ alf_scan_begin(ForeignScanState *node, int eflags)
 static char *
 alf_scan_scrub(const void *arg, const char *text)
 {
-	return alf_scrub_secrets((const AlfVendorScan *) arg, text);
+	const AlfScanState *ss = (const AlfScanState *) arg;
+
+	return ss->chains ? alf_chains_scrub(ss->chains, text) : alf_scrub_secrets(&ss->vs, text);
+}
+
+/* chains.c's hook: a record's event time (to split by time). */
+static bool
+alf_scan_record_time(void *arg, const AlfBatch *batch, int i, TimestampTz *t)
+{
+	AlfScanState *ss = (AlfScanState *) arg;
+	TupleTableSlot *scratch = ss->node->ss.ss_ScanTupleSlot;	/* cleared */
+	bool		tnull;
+
+	alf_tuple_build(ss->builder, batch->records[i], scratch->tts_values, scratch->tts_isnull,
+					t, &tnull);
+	return !tnull;
 }
 
 /* Every condition sent to the vendor, on confirmed spellings or not. */
@@ -127,9 +141,8 @@ alf_scan_start(AlfScanState *ss)
 										 ss->now, &empty);
 	ss->started = true;
 	ss->runs++;
-	ss->batch.nrecords = 0;
+	memset(&ss->cb, 0, sizeof(ss->cb));
 	ss->pos = 0;
-	ss->last_batch = false;
 	ss->done = empty;
 	ss->log_id = alf_scan_log_start(ss->opts, ss->node->ss.ss_currentRelation, ss->request,
 									alf_pushed_conditions(&ss->pp->texts), empty);
@@ -162,7 +175,7 @@ alf_scan_start(AlfScanState *ss)
 	config.is_throttled = ss->vendor->is_throttled;
 	config.error_message = ss->vendor->error_message;
 	config.scrub = alf_scan_scrub;
-	config.scrub_arg = &ss->vs;
+	config.scrub_arg = ss;
 
 	memset(&ss->vs, 0, sizeof(ss->vs));
 	ss->vs.vendor = ss->vendor;
@@ -173,11 +186,11 @@ alf_scan_start(AlfScanState *ss)
 	ss->vs.now = ss->now;
 	ss->vs.concurrency = config.max_in_flight;
 	ss->vs.scan_cxt = ss->run_cxt;
-	ss->vs.batch_cxt = ss->batch_cxt;
+	ss->vs.batch_cxt = ss->run_cxt;
 	ss->vs.serverid = ss->opts->serverid;
 	ss->vs.userid = ss->userid;
 	ss->vs.relname = RelationGetRelationName(ss->node->ss.ss_currentRelation);
-	ss->vendor->begin_scan(&ss->vs);
+	ss->chains = alf_chains_begin(&ss->vs, ss->run_cxt, alf_scan_record_time, ss);
 	MemoryContextSwitchTo(old);
 }
 
@@ -190,11 +203,11 @@ alf_scan_start(AlfScanState *ss)
 #define ALF_RANGE_TOLERANCE_USEC	(5 * USECS_PER_SEC)
 
 static bool
-alf_in_range(const AlfScanRequest *req, TimestampTz t)
+alf_in_range(const AlfTimeBound *lower, const AlfTimeBound *upper, TimestampTz t)
 {
-	if (t < req->lower.value || (t == req->lower.value && !req->lower.inclusive))
+	if (t < lower->value || (t == lower->value && !lower->inclusive))
 		return false;
-	if (t > req->upper.value || (t == req->upper.value && !req->upper.inclusive))
+	if (t > upper->value || (t == upper->value && !upper->inclusive))
 		return false;
 	return true;
 }
@@ -209,9 +222,9 @@ alf_in_range(const AlfScanRequest *req, TimestampTz t)
 static void
 alf_check_near_range(AlfScanState *ss, TimestampTz t)
 {
-	const AlfScanRequest *req = ss->request;
+	const AlfScanRequest *req = ss->cb.asked;
 
-	if (ss->vs.time_unfiltered)
+	if (ss->cb.time_unfiltered)
 		return;
 	if (t >= req->lower.value - ALF_RANGE_TOLERANCE_USEC &&
 		t <= req->upper.value + ALF_RANGE_TOLERANCE_USEC)
@@ -230,44 +243,31 @@ alf_check_near_range(AlfScanState *ss, TimestampTz t)
 static bool
 alf_next_batch(AlfScanState *ss)
 {
-	MemoryContext old;
-	bool		more;
-
-	if (ss->last_batch)
-		return false;
-	MemoryContextReset(ss->batch_cxt);
-	ss->batch.nrecords = 0;
-	ss->batch.records = NULL;
 	ss->pos = 0;
-	old = MemoryContextSwitchTo(ss->batch_cxt);
-	more = ss->vendor->next_batch(&ss->vs, &ss->batch);
-	MemoryContextSwitchTo(old);
-	if (ss->batch.nrecords > 0)
-		ss->batches++;		/* pages that carried records */
-	ss->records += ss->batch.nrecords;
-	alf_scan_log_batch(ss->log_id, ss->batch.nrecords);
-	if (!more)
-		ss->last_batch = true;
-	return more || ss->batch.nrecords > 0;
+	if (!alf_chains_next(ss->chains, &ss->cb))
+	{
+		memset(&ss->cb, 0, sizeof(ss->cb));
+		return false;
+	}
+	ss->batches++;				/* pages that carried records (chains skip empty ones) */
+	ss->records += ss->cb.batch.nrecords;
+	alf_scan_log_batch(ss->log_id, ss->cb.batch.nrecords);
+	return true;
 }
 
 /*
  * Could alf_scan_next return a row (or the end) without waiting for the
- * vendor?  Rows left in the batch, the end, or no request of the scan in
- * flight: then the vendor's next_batch uses a response that has arrived.
- * (A vendor that only starts its request inside next_batch still waits
- * there once; one that keeps its next request in flight, as Zendesk's
- * prefetch does, never does.)  With several chains in flight the same
- * question is asked of the request the vendor will wait on next.
+ * vendor?  Rows left in the batch, the end, or a flow whose page has
+ * arrived (chains.c).
  */
 bool
 alf_scan_ready(AlfScanState *ss)
 {
 	if (!ss->started)
 		alf_scan_start(ss);
-	if (ss->done || ss->pos < ss->batch.nrecords || ss->last_batch || ss->vs.http == NULL)
+	if (ss->done || ss->pos < ss->cb.batch.nrecords || ss->chains == NULL)
 		return true;
-	return !alf_http_client_busy(ss->vs.http);
+	return alf_chains_ready(ss->chains);
 }
 
 /* The end was reached (an empty slot from alf_scan_next means "not yet"). */
@@ -301,7 +301,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 		TimestampTz t;
 		bool		tnull;
 
-		if (ss->pos >= ss->batch.nrecords)
+		if (ss->pos >= ss->cb.batch.nrecords)
 		{
 			CHECK_FOR_INTERRUPTS();
 			/* asynchronous: an empty slot, not done; the Append waits */
@@ -311,10 +311,10 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 				ss->done = true;
 			continue;
 		}
-		record = ss->batch.records[ss->pos++];
+		record = ss->cb.batch.records[ss->pos++];
 		alf_tuple_build(ss->builder, record, slot->tts_values, slot->tts_isnull, &t, &tnull);
-		/* vendors' own bounds are widened; the pinned range is exact */
-		if (!tnull && !alf_in_range(ss->request, t))
+		/* vendors' own bounds are widened; the (sub-)window's range is exact */
+		if (!tnull && !alf_in_range(&ss->cb.lower, &ss->cb.upper, t))
 		{
 			alf_check_near_range(ss, t);
 			ss->out_of_range++;
@@ -348,8 +348,9 @@ alf_scan_stop(AlfScanState *ss)
 		alf_scan_log_finish(ss->log_id, ss->done, st->requests, st->retries);
 		alf_add_stats(&ss->http, st);
 	}
-	if (ss->vendor->end_scan && ss->vs.state)
-		ss->vendor->end_scan(&ss->vs);
+	alf_chains_end(ss->chains);
+	ss->chains = NULL;
+	memset(&ss->cb, 0, sizeof(ss->cb));
 	ss->started = false;
 	ss->vs.http = NULL;
 	ss->vs.state = NULL;

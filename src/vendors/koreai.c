@@ -34,6 +34,11 @@
  * retention at its old end, so a window starting within the retention
  * period is safe.
  *
+ * The first page is requested in begin_scan, and with concurrency >= 2 the
+ * next page as soon as this one is read (its offset is known, but asking
+ * earlier would keep pages further apart in time, so more records could
+ * arrive between them).
+ *
  * Rate limit: about 60 requests a minute per account, answered with a
  * "Rate limit ..." message under a status that is not documented (and no
  * Retry-After), so requests of a scan are paced (min_request_interval_ms)
@@ -92,6 +97,8 @@ typedef struct KoreState
 	TimestampTz jwt_minted;
 	List	   *headers;		/* auth (secret) */
 	int			page;			/* offset of the next request */
+	AlfHttpPending *pending;	/* that request, already started */
+	int64		fetched;		/* records so far (LIMIT) */
 	bool		finished;
 	List	   *prev_ids;		/* KoreSeen of the previous page (scan_cxt) */
 	int			direction;		/* pages go 1 forward, -1 back in time, 0 unknown */
@@ -222,6 +229,18 @@ koreai_auth(AlfVendorScan *vs, KoreState *st)
 	MemoryContextSwitchTo(old);
 }
 
+/* Request page st->page now; koreai_next waits for it. */
+static void
+koreai_start_page(AlfVendorScan *vs, KoreState *st)
+{
+	AlfRequestSpec spec;
+
+	koreai_auth(vs, st);
+	koreai_spec(vs->request, st->page, &spec);
+	st->pending = alf_vendor_start(vs, &spec, st->headers);
+	vs->next_pending = st->pending;
+}
+
 static void
 koreai_begin(AlfVendorScan *vs)
 {
@@ -237,7 +256,7 @@ koreai_begin(AlfVendorScan *vs)
 		st->client_secret = alf_credential(vs, "client_secret");
 	}
 	vs->state = st;
-	koreai_auth(vs, st);
+	koreai_start_page(vs, st);
 }
 
 /* A record of the previous page, as remembered for the next one. */
@@ -399,7 +418,7 @@ static bool
 koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 {
 	KoreState  *st = (KoreState *) vs->state;
-	AlfRequestSpec spec;
+	AlfHttpPending *pending;
 	AlfHttpResponse *resp;
 	json_t	   *root;
 	json_t	   *logs;
@@ -408,9 +427,12 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 
 	if (st->finished)
 		return false;
-	koreai_auth(vs, st);
-	koreai_spec(vs->request, st->page, &spec);
-	resp = alf_vendor_request(vs, &spec, st->headers);
+	if (st->pending == NULL)
+		koreai_start_page(vs, st);
+	pending = st->pending;
+	st->pending = NULL;
+	vs->next_pending = NULL;
+	resp = alf_vendor_finish(vs, pending);
 	root = alf_parse_json_response(vs, resp, "the audit log");
 	logs = json_object_get(root, "auditlogs");
 	more = json_object_get(root, "moreAvailable");
@@ -438,6 +460,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 
 	alf_batch_from_array(batch, logs);
 	koreai_skip_repeats(vs, st, batch, resp->display);
+	st->fetched += batch->nrecords;
 
 	if (!json_is_true(more))
 	{
@@ -446,10 +469,25 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 			ereport(DEBUG1,
 					(errmsg_internal("auditlog_fdw: Kore.ai scan skipped " INT64_FORMAT " repeated records",
 									 st->skipped)));
-		return batch->nrecords > 0;
+		return false;			/* this batch, if any, is the last */
 	}
 	st->page++;
+	/* the next page now, unless LIMIT is probably met or this is the probe */
+	if (vs->concurrency >= 2 && !vs->probe &&
+		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
+		koreai_start_page(vs, st);
 	return true;
+}
+
+static void
+koreai_end(AlfVendorScan *vs)
+{
+	KoreState  *st = (KoreState *) vs->state;
+
+	if (st->pending)
+		alf_http_abandon(vs->http, st->pending);
+	st->pending = NULL;
+	vs->next_pending = NULL;
 }
 
 /* The "errors" array of a Kore body, or NULL.  Released with *root. */
@@ -540,6 +578,7 @@ const AlfVendor alf_vendor_koreai = {
 	.min_request_interval_ms = 1000,
 	.retention_days = 0,
 	.can_sort = false,
+	.split_windows = true,
 	.options = koreai_options,
 	.noptions = lengthof(koreai_options),
 	.auth_hint = "Check the user mapping options client_id and client_secret, or jwt; "
@@ -547,6 +586,7 @@ const AlfVendor alf_vendor_koreai = {
 	.describe_request = koreai_describe,
 	.begin_scan = koreai_begin,
 	.next_batch = koreai_next,
+	.end_scan = koreai_end,
 	.error_message = koreai_error_message,
 	.is_throttled = koreai_is_throttled,
 };

@@ -189,6 +189,10 @@ typedef struct AlfVendor
 											 * min_request_interval_ms */
 	int			retention_days; /* 0: kept indefinitely */
 	bool		can_sort;		/* can return rows ordered by time column */
+	bool		split_windows;	/* a scan's time range may run as concurrent
+								 * sub-windows, each its own flow (chains.c);
+								 * such a flow starts its first page in
+								 * begin_scan and exposes next_pending */
 	const AlfOptionDef *options;	/* vendor-only options, incl. user mapping */
 	int			noptions;
 	const char *auth_hint;		/* errhint on 401/403 */
@@ -247,6 +251,13 @@ typedef struct AlfVendorScan
 									 * time filter (e.g. a lookup by id), so a
 									 * record far outside the range is no
 									 * evidence of anything (scan.c) */
+	struct AlfHttpPending *next_pending;	/* the vendor sets this: the started
+											 * request its next next_batch call
+											 * waits on, NULL if none (chains.c
+											 * takes pages that are ready first) */
+	bool		probe;			/* set by the core: the first page decides
+								 * whether the range is split, so do not
+								 * prefetch the second */
 } AlfVendorScan;
 
 /* in vendors/registry.c */

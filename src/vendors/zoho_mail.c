@@ -17,7 +17,9 @@
  * page without cursors.  A non-empty page that hands back the cursors it
  * was sent, or a cursor pair seen before, means the vendor ignored them:
  * an error, not an endless loop nor a silently short result.  Both time bounds are always sent (the scan pins "now"),
- * widened by 1 ms since their inclusivity is unknown.
+ * widened by 1 ms since their inclusivity is unknown.  The first page is
+ * requested in begin_scan; with concurrency >= 2 the next one as soon as
+ * the cursors of this one are known.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -105,6 +107,8 @@ typedef struct ZohoState
 	char	   *entity_id;		/* cursors to send; NULL on the first page */
 	char	   *index_time;
 	List	   *seen_cursors;	/* "index_time entity_id" of every page */
+	AlfHttpPending *pending;	/* the next page, already requested */
+	int64		fetched;		/* records so far (LIMIT) */
 	bool		finished;
 } ZohoState;
 
@@ -278,6 +282,28 @@ zoho_refresh(AlfVendorScan *vs, ZohoState *st)
 }
 
 static void
+zoho_page_spec(AlfVendorScan *vs, ZohoState *st, AlfRequestSpec *spec)
+{
+	zoho_describe(vs->request, spec);
+	if (st->entity_id)
+	{
+		alf_spec_param(spec, "lastEntityId", st->entity_id);
+		alf_spec_param(spec, "lastIndexTime", st->index_time);
+	}
+}
+
+/* Request the next page now; zoho_next waits for it. */
+static void
+zoho_start_page(AlfVendorScan *vs, ZohoState *st)
+{
+	AlfRequestSpec spec;
+
+	zoho_page_spec(vs, st, &spec);
+	st->pending = alf_vendor_start(vs, &spec, st->headers);
+	vs->next_pending = st->pending;
+}
+
+static void
 zoho_begin(AlfVendorScan *vs)
 {
 	static const char *const refresh_set[] = {"client_id", "client_secret", "refresh_token", NULL};
@@ -296,6 +322,7 @@ zoho_begin(AlfVendorScan *vs)
 	{
 		st->headers = list_make1(psprintf("Authorization: Zoho-oauthtoken %s",
 										  alf_credential(vs, "oauth_token")));
+		zoho_start_page(vs, st);
 		return;
 	}
 	/* a token from one accounts server is useless with another's */
@@ -308,6 +335,7 @@ zoho_begin(AlfVendorScan *vs)
 	}
 	else
 		zoho_refresh(vs, st);
+	zoho_start_page(vs, st);
 }
 
 /* A cursor as text: a string, or a number printed as such; NULL if absent. */
@@ -328,6 +356,7 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 {
 	ZohoState  *st = (ZohoState *) vs->state;
 	AlfRequestSpec spec;
+	AlfHttpPending *pending;
 	AlfHttpResponse *resp;
 	json_t	   *root;
 	json_t	   *status;
@@ -341,18 +370,18 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 
 	if (st->finished)
 		return false;
-	zoho_describe(vs->request, &spec);
-	if (st->entity_id)
-	{
-		alf_spec_param(&spec, "lastEntityId", st->entity_id);
-		alf_spec_param(&spec, "lastIndexTime", st->index_time);
-	}
-	resp = alf_vendor_request(vs, &spec, st->headers);
+	if (st->pending == NULL)
+		zoho_start_page(vs, st);
+	pending = st->pending;
+	st->pending = NULL;
+	vs->next_pending = NULL;
+	resp = alf_vendor_finish(vs, pending);
 	if (resp->status == 401 && st->refreshable && st->token_trusted)
 	{
 		/* the token expired early or was revoked: one new one, then give up */
 		alf_token_cache_forget(vs->serverid, vs->userid, st->accounts_url, st->cache_kind, false);
 		zoho_refresh(vs, st);
+		zoho_page_spec(vs, st, &spec);
 		resp = alf_vendor_request(vs, &spec, st->headers);
 	}
 	root = alf_parse_json_response(vs, resp, "the audit records");
@@ -377,13 +406,14 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 		return false;
 	}
 	alf_batch_from_array(batch, audit);
+	st->fetched += batch->nrecords;
 
 	entity_id = zoho_cursor(data, "lastEntityId");
 	index_time = zoho_cursor(data, "lastIndexTime");
 	if (entity_id == NULL || index_time == NULL)
 	{
 		st->finished = true;
-		return true;
+		return false;			/* this batch is the last */
 	}
 
 	/*
@@ -419,7 +449,22 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 	st->index_time = pstrdup(index_time);
 	st->seen_cursors = lappend(st->seen_cursors, pstrdup(pair));
 	MemoryContextSwitchTo(old);
+	/* the next page now, unless LIMIT is probably met or this is the probe */
+	if (vs->concurrency >= 2 && !vs->probe &&
+		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
+		zoho_start_page(vs, st);
 	return true;
+}
+
+static void
+zoho_end(AlfVendorScan *vs)
+{
+	ZohoState  *st = (ZohoState *) vs->state;
+
+	if (st->pending)
+		alf_http_abandon(vs->http, st->pending);
+	st->pending = NULL;
+	vs->next_pending = NULL;
 }
 
 /* "description: errorCode, moreInfo" from Zoho's envelopes, or NULL. */
@@ -501,6 +546,7 @@ const AlfVendor alf_vendor_zoho_mail = {
 	.min_request_interval_ms = 2000,
 	.retention_days = 0,
 	.can_sort = false,
+	.split_windows = true,
 	.options = zoho_options,
 	.noptions = lengthof(zoho_options),
 	.auth_hint = "Check the user mapping options oauth_token, or client_id, client_secret "
@@ -510,6 +556,7 @@ const AlfVendor alf_vendor_zoho_mail = {
 	.describe_request = zoho_describe,
 	.begin_scan = zoho_begin,
 	.next_batch = zoho_next,
+	.end_scan = zoho_end,
 	.error_message = zoho_error_message,
 	.is_throttled = zoho_is_throttled,
 };
