@@ -523,7 +523,9 @@ alf_chains_next(AlfChains *cs, AlfChainBatch *out)
 }
 
 /*
- * Could alf_chains_next return without waiting for the vendor?  Takes the
+ * Could alf_chains_next return without waiting for the vendor?  Asked only
+ * once the batch from the last alf_chains_next has been read (it is
+ * released here, as alf_chains_next would).  Takes the
  * pages that have arrived (no wait) and answers for the flow(s) the next
  * call would read: asynchronous Append asks this before pulling.  A flow
  * that does not say what it waits on counts as ready: its request is only
@@ -533,6 +535,9 @@ bool
 alf_chains_ready(AlfChains *cs)
 {
 	int			i;
+
+	/* the executor has read the current batch; its flow may now retire */
+	alf_chains_release_out(cs);
 
 	if (cs->probing)
 	{

@@ -35,7 +35,10 @@ extern AlfChains *alf_chains_begin(const AlfVendorScan *tmpl, MemoryContext cxt,
 								   AlfRecordTimeFn time_fn, void *time_arg);
 /* The next non-empty batch; false when every flow is done. */
 extern bool alf_chains_next(AlfChains *cs, AlfChainBatch *out);
-/* Whether alf_chains_next would return without waiting for the vendor. */
+/*
+ * Whether alf_chains_next would return without waiting for the vendor; only
+ * once the last batch it returned has been read (this releases it).
+ */
 extern bool alf_chains_ready(AlfChains *cs);
 /* End every flow still running (their requests in flight are abandoned). */
 extern void alf_chains_end(AlfChains *cs);
