@@ -23,6 +23,7 @@
 #include "auditlog_fdw.h"
 #include "guc.h"
 #include "http.h"
+#include "rate_budget.h"
 
 PG_MODULE_MAGIC;
 
@@ -44,6 +45,7 @@ _PG_init(void)
 	/* every GUC is defined before alf_guc_init reserves the prefix */
 	alf_http_define_gucs();
 	alf_guc_init();
+	alf_budget_init();
 }
 
 static void

@@ -35,6 +35,7 @@
 #include "compat.h"
 #include "guc.h"
 #include "http.h"
+#include "rate_budget.h"
 
 #define ALF_MAX_SOCKETS		64
 #define ALF_MAX_TRANSFERS	16
@@ -539,6 +540,10 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 		if (wait_ms > 0)
 			alf_http_sleep(Min(wait_ms, (long) client->cfg.min_interval_ms));
 	}
+	/* the server's request budget, shared with other scans (rate_budget.c) */
+	if (!alf_budget_acquire(client->cfg.budget_server, client->cfg.budget_per_minute,
+							alf_deadline_left_ms(client)))
+		alf_deadline_exceeded(client, req->display, "waiting for the request budget");
 	client->last_start = GetCurrentTimestamp();
 	if (alf_deadline_left_ms(client) <= 0)
 		alf_deadline_exceeded(client, req->display, NULL);
@@ -1105,6 +1110,10 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 					why = client->cfg.scrub(client->cfg.scrub_arg, why);
 			}
 		}
+
+		/* a throttle answer or rate-limit headers pause all scans of the server */
+		if (resp)
+			alf_budget_observe(client->cfg.budget_server, resp, retry && refused, delay);
 
 		if (!retry)
 		{

@@ -439,6 +439,7 @@ const AlfVendor alf_vendor_resolver = {
 	.flow_description = "async export job, CSV, paged backwards past 50000 rows",
 	.max_page_size = 0,
 	.default_concurrency = 1,
+	.default_requests_per_minute = 60,	/* undocumented (5.7): our assumption */
 	.retention_days = 0,
 	.can_sort = false,
 	.options = resolver_options,

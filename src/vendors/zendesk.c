@@ -321,6 +321,7 @@ const AlfVendor alf_vendor_zendesk = {
 	.flow_description = "cursor paging",
 	.max_page_size = 100,
 	.default_concurrency = 2,
+	.default_requests_per_minute = 700,	/* Enterprise plan: audit logs need it (vendors.md 2.6) */
 	.retention_days = 0,
 	.can_sort = true,
 	.options = zendesk_options,

@@ -856,6 +856,7 @@ const AlfVendor alf_vendor_zscaler = {
 	.flow_description = "async report, CSV, windows of at most 31 days and 1000 rows",
 	.max_page_size = 0,
 	.default_concurrency = 1,
+	.default_requests_per_minute = 16,	/* 1000/h per resource and method (1.6) */
 	.retention_days = 183,
 	.can_sort = false,
 	.options = zscaler_options,
