@@ -44,8 +44,8 @@ _PG_init(void)
 	alf_http_global_init();
 	/* every GUC is defined before alf_guc_init reserves the prefix */
 	alf_http_define_gucs();
-	alf_guc_init();
 	alf_budget_init();
+	alf_guc_init();
 }
 
 static void

@@ -6,6 +6,7 @@
 -- preloaded, so budgets are per backend (test/t/budget_shared.sh covers the
 -- shared ones).
 SELECT * FROM emu_urls() \gset
+SET auditlog_fdw.request_budgets = on;
 -- the option: server level, 0 or more
 CREATE SERVER bu_bad FOREIGN DATA WRAPPER auditlog_fdw
   OPTIONS (vendor 'zendesk', base_url 'https://acme.zendesk.com', max_requests_per_minute '-1');

@@ -24,6 +24,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -63,6 +64,9 @@ static AlfBudgetShared *budget_shared = NULL;
 static AlfBudgetSlot *local_slots = NULL;	/* TopMemoryContext */
 static int	nlocal = 0;
 static bool overflow_reported = false;
+
+/* auditlog_fdw.request_budgets: off only for a vendor stand-in without limits */
+static bool budgets_enabled = true;
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 #ifdef ALF_SHMEM_REQUEST_HOOK
@@ -107,6 +111,12 @@ alf_budget_shmem_startup(void)
 void
 alf_budget_init(void)
 {
+	DefineCustomBoolVariable("auditlog_fdw.request_budgets",
+							 "Keeps each server's requests within max_requests_per_minute "
+							 "and the vendor's pauses.",
+							 "Off sends requests as fast as scans ask: only for a vendor "
+							 "stand-in without rate limits.",
+							 &budgets_enabled, true, PGC_SUSET, 0, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 #ifdef ALF_SHMEM_REQUEST_HOOK
@@ -251,7 +261,7 @@ alf_budget_acquire(Oid serverid, int limit, long max_wait_ms)
 {
 	bool		waited = false;
 
-	if (!OidIsValid(serverid))
+	if (!OidIsValid(serverid) || !budgets_enabled)
 		return true;
 	for (;;)
 	{
@@ -344,7 +354,7 @@ alf_budget_observe(Oid serverid, const AlfHttpResponse *resp, bool throttled,
 	AlfBudgetSlot *slot;
 	bool		shared;
 
-	if (!OidIsValid(serverid) || resp == NULL)
+	if (!OidIsValid(serverid) || resp == NULL || !budgets_enabled)
 		return;
 	remaining = alf_header_number(resp, remaining_names, NULL);
 	reset = alf_header_number(resp, reset_names, NULL);

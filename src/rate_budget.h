@@ -20,7 +20,10 @@ struct AlfHttpResponse;
 /* A throttle answer with no hint of how long: pause the server this long. */
 #define ALF_BUDGET_THROTTLE_MS	1000L
 
-/* _PG_init: claim shared memory when preloaded (no-op otherwise). */
+/*
+ * _PG_init, before the GUC prefix is reserved: the setting
+ * auditlog_fdw.request_budgets, and shared memory when preloaded.
+ */
 extern void alf_budget_init(void);
 
 /*
