@@ -4,7 +4,7 @@
 -- pauses from a 429's Retry-After and from rate-limit headers, and the view
 -- auditlog_fdw.request_budgets.  In pg_regress the library is not
 -- preloaded, so budgets are per backend (test/t/budget_shared.sh covers the
--- shared ones).
+-- shared ones).  The suite's cluster runs with budgets off: on here.
 SELECT * FROM emu_urls() \gset
 SET auditlog_fdw.request_budgets = on;
 -- the option: server level, 0 or more
@@ -106,6 +106,8 @@ SELECT limit_per_minute, requests_last_minute FROM auditlog_fdw.request_budgets 
 -- an ordinary role sees the view
 CREATE ROLE regress_alf_budget_user;
 SET ROLE regress_alf_budget_user;
+-- ... but cannot turn budgets off
+SET auditlog_fdw.request_budgets = off;
 SELECT count(*) AS servers FROM auditlog_fdw.request_budgets WHERE server LIKE 'bu\_%';
 RESET ROLE;
 DROP ROLE regress_alf_budget_user;

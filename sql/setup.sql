@@ -5,9 +5,6 @@
 SET client_min_messages = warning;
 CREATE EXTENSION auditlog_fdw;
 RESET client_min_messages;
--- the emulator's vendor limits are off in most tests, and so are the request
--- budgets (budget.sql and test/t/budget_shared.sh turn them on)
-SELECT format('ALTER DATABASE %I SET auditlog_fdw.request_budgets = off', current_database()) \gexec
 \getenv zd_port EMU_ZENDESK_PORT
 CREATE TABLE emu_port (vendor text PRIMARY KEY, port int NOT NULL);
 CREATE TABLE emu_out (n serial, line text);

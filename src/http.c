@@ -514,6 +514,13 @@ alf_deadline_exceeded(const AlfHttpClient *client, const char *display, const ch
 			 errhint("Raise the scan_timeout_ms option, or narrow the query's time range.")));
 }
 
+/* While the budget holds a request back, the client's other transfers go on. */
+static void
+alf_budget_wait(void *arg, long ms)
+{
+	alf_drive((AlfHttpClient *) arg, ms);
+}
+
 static void
 alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 {
@@ -542,7 +549,7 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	}
 	/* the server's request budget, shared with other scans (rate_budget.c) */
 	if (!alf_budget_acquire(client->cfg.budget_server, client->cfg.budget_per_minute,
-							alf_deadline_left_ms(client)))
+							alf_deadline_left_ms(client), alf_budget_wait, client))
 		alf_deadline_exceeded(client, req->display, "waiting for the request budget");
 	client->last_start = GetCurrentTimestamp();
 	if (alf_deadline_left_ms(client) <= 0)

@@ -257,7 +257,8 @@ alf_budget_limit(const AlfOptions *opts)
 }
 
 bool
-alf_budget_acquire(Oid serverid, int limit, long max_wait_ms)
+alf_budget_acquire(Oid serverid, int limit, long max_wait_ms,
+				   void (*wait) (void *arg, long ms), void *wait_arg)
 {
 	bool		waited = false;
 
@@ -304,9 +305,14 @@ alf_budget_acquire(Oid serverid, int limit, long max_wait_ms)
 					(errmsg_internal("auditlog_fdw: request budget of server %u: waiting %ld ms",
 									 serverid, wait_ms)));
 		waited = true;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		if (wait)
+			wait(wait_arg, wait_ms);
+		else
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 wait_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
 	}
 }
 

@@ -27,12 +27,14 @@ struct AlfHttpResponse;
 extern void alf_budget_init(void);
 
 /*
- * Take one request start from the server's budget, waiting (latch wait,
- * interruptible) while the window is full or the server is paused.
- * limit <= 0: no per-minute limit (pauses still apply).  Returns false,
- * taking nothing, when the wait would last max_wait_ms or longer.
+ * Take one request start from the server's budget, waiting while the
+ * window is full or the server is paused: through wait(wait_arg, ms),
+ * which may return early and must check for interrupts (NULL: a latch
+ * wait).  limit <= 0: no per-minute limit (pauses still apply).  Returns
+ * false, taking nothing, when the wait would last max_wait_ms or longer.
  */
-extern bool alf_budget_acquire(Oid serverid, int limit, long max_wait_ms);
+extern bool alf_budget_acquire(Oid serverid, int limit, long max_wait_ms,
+							   void (*wait) (void *arg, long ms), void *wait_arg);
 
 /*
  * Learn from a response: a throttle answer (throttled) pauses the server

@@ -17,7 +17,7 @@ set -euo pipefail
 alf_cleanup_install
 alf_mktemp_dir work
 alf_cluster_init "$work/pg" "$(free_port)"
-echo "shared_preload_libraries = 'auditlog_fdw'" >>"$work/pg/data/postgresql.conf"
+printf "%s\n" "shared_preload_libraries = 'auditlog_fdw'" "auditlog_fdw.request_budgets = on" >>"$work/pg/data/postgresql.conf"
 ALF_CLUSTERS+=("$work/pg")
 alf_cluster_start "$work/pg"
 alf_cluster_env "$work/pg"
