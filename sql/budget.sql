@@ -102,6 +102,13 @@ SELECT emu_reset('zendesk', 'records=40&rate_limit_per_min=0');
 SELECT try('SELECT * FROM bu.zendesk_audit');
 SELECT count(*) AS requests FROM emu_log('zendesk');
 SELECT limit_per_minute, requests_last_minute FROM auditlog_fdw.request_budgets WHERE server = 'bu_zd';
+-- an announced limit holds while the vendor keeps announcing it
+SELECT emu_reset('zendesk', 'records=40&rate_limit_per_min=50');
+SELECT try('SELECT * FROM bu.zendesk_audit');
+SELECT vendor_limit FROM auditlog_fdw.request_budgets WHERE server = 'bu_zd';
+SELECT emu_reset('zendesk', 'records=40&rate_limit_per_min=0');
+SELECT try('SELECT * FROM bu.zendesk_audit');
+SELECT vendor_limit FROM auditlog_fdw.request_budgets WHERE server = 'bu_zd';
 
 -- an ordinary role sees the view
 CREATE ROLE regress_alf_budget_user;

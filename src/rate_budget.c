@@ -359,6 +359,7 @@ alf_budget_observe(Oid serverid, const AlfHttpResponse *resp, bool throttled,
 	TimestampTz now;
 	AlfBudgetSlot *slot;
 	bool		shared;
+	bool		answered;
 
 	if (!OidIsValid(serverid) || resp == NULL || !budgets_enabled)
 		return;
@@ -388,7 +389,9 @@ alf_budget_observe(Oid serverid, const AlfHttpResponse *resp, bool throttled,
 	else if (remaining == 0 && reset_ms > 0)
 		pause_ms = reset_ms;
 	pause_ms = Min(pause_ms, ALF_BUDGET_MAX_PAUSE_MS);
-	if (!throttled && pause_ms <= 0 && vendor_limit <= 0)
+	/* an answer without a limit header makes a stale announced limit lapse */
+	answered = resp->status >= 200 && resp->status < 300;
+	if (!throttled && pause_ms <= 0 && vendor_limit <= 0 && !answered)
 		return;
 
 	slot = alf_budget_lock_slot(serverid, now, &shared);
@@ -403,6 +406,8 @@ alf_budget_observe(Oid serverid, const AlfHttpResponse *resp, bool throttled,
 		slot->throttled++;
 	if (vendor_limit > 0)
 		slot->vendor_limit = (int) Min(vendor_limit, (long) INT_MAX);
+	else if (answered)
+		slot->vendor_limit = 0;
 	alf_budget_unlock();
 }
 
