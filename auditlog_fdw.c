@@ -27,6 +27,7 @@
 #include "compat.h"
 #include "guc.h"
 #include "http.h"
+#include "rate_budget.h"
 
 PG_MODULE_MAGIC;
 
@@ -47,6 +48,7 @@ _PG_init(void)
 	alf_http_global_init();
 	/* every GUC is defined before alf_guc_init reserves the prefix */
 	alf_http_define_gucs();
+	alf_budget_init();
 	alf_guc_init();
 }
 

@@ -53,6 +53,9 @@ extern void alf_validate_options(List *options, Oid catalog);
 extern bool alf_is_loopback_http(const char *url);
 extern bool alf_url_allowed(const AlfOptions *opts, const char *url);
 
+/* in rate_budget.c: max_requests_per_minute, else the vendor's default */
+extern int	alf_budget_limit(const AlfOptions *opts);
+
 /* in quals.c */
 typedef enum AlfQualOp
 {

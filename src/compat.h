@@ -63,6 +63,14 @@
 	 exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser : GetUserId())
 #endif
 
+/*
+ * PG 15 added shmem_request_hook, and requests for shared memory must be
+ * made there; before 15, _PG_init makes them directly.
+ */
+#if PG_VERSION_NUM >= 150000
+#define ALF_SHMEM_REQUEST_HOOK 1
+#endif
+
 /* PG 15 renamed EmitWarningsOnPlaceholders */
 #if PG_VERSION_NUM < 150000
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)

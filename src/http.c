@@ -43,6 +43,7 @@
 #include "compat.h"
 #include "guc.h"
 #include "http.h"
+#include "rate_budget.h"
 
 #ifdef ALF_HAVE_ASYNC_APPEND
 #include <sys/epoll.h>
@@ -783,6 +784,13 @@ alf_deadline_exceeded(const AlfHttpClient *client, const char *display, const ch
 			 errhint("Raise the scan_timeout_ms option, or narrow the query's time range.")));
 }
 
+/* While the budget holds a request back, the client's other transfers go on. */
+static void
+alf_budget_wait(void *arg, long ms)
+{
+	alf_drive((AlfHttpClient *) arg, ms);
+}
+
 static void
 alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 {
@@ -809,6 +817,10 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 		if (wait_ms > 0)
 			alf_client_wait_ms(client, Min(wait_ms, (long) client->cfg.min_interval_ms));
 	}
+	/* the server's request budget, shared with other scans (rate_budget.c) */
+	if (!alf_budget_acquire(client->cfg.budget_server, client->cfg.budget_per_minute,
+							alf_deadline_left_ms(client), alf_budget_wait, client))
+		alf_deadline_exceeded(client, req->display, "waiting for the request budget");
 	client->last_start = GetCurrentTimestamp();
 	if (alf_deadline_left_ms(client) <= 0)
 		alf_deadline_exceeded(client, req->display, NULL);
@@ -1523,6 +1535,10 @@ alf_http_finish(AlfHttpClient *client, AlfHttpPending *pending)
 					why = client->cfg.scrub(client->cfg.scrub_arg, why);
 			}
 		}
+
+		/* a throttle answer or rate-limit headers pause all scans of the server */
+		if (resp)
+			alf_budget_observe(client->cfg.budget_server, resp, retry && refused, delay);
 
 		if (!retry)
 		{

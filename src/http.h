@@ -35,6 +35,9 @@ typedef struct AlfHttpConfig
 	bool		allow_loopback_http;	/* base_url is http://loopback */
 	int			max_in_flight;	/* concurrency */
 	int			min_interval_ms;	/* least time between two attempt starts */
+	Oid			budget_server;	/* request budget (rate_budget.h) of this
+								 * server; InvalidOid: none */
+	int			budget_per_minute;	/* its limit; 0: none */
 	/* vendor hooks, both optional */
 	bool		(*is_throttled) (const struct AlfHttpResponse *resp);
 	char	   *(*error_message) (const struct AlfHttpResponse *resp);

@@ -40,6 +40,7 @@ static const AlfOptionDef core_options[] = {
 	{"page_size", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 100000, NULL, false, false},
 	{"concurrency", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 16, NULL, false, false},
 	{"min_request_interval_ms", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 600000, NULL, false, false},
+	{"max_requests_per_minute", ALF_WHERE_SERVER, ALF_OPTKIND_INT, 0, 1000000, NULL, false, false},
 	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
 	{"push_unconfirmed_filters", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
 	{"async_capable", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},

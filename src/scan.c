@@ -172,6 +172,8 @@ alf_scan_start(AlfScanState *ss)
 		ss->vendor->default_concurrency;
 	config.min_interval_ms = ss->opts->min_request_interval_ms >= 0 ?
 		ss->opts->min_request_interval_ms : ss->vendor->min_request_interval_ms;
+	config.budget_server = ss->opts->serverid;
+	config.budget_per_minute = alf_budget_limit(ss->opts);
 	config.is_throttled = ss->vendor->is_throttled;
 	config.error_message = ss->vendor->error_message;
 	config.scrub = alf_scan_scrub;

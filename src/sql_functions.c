@@ -19,7 +19,7 @@
 #include "auditlog_fdw.h"
 
 /* the version of the loaded library (the extension's SQL may be older) */
-#define ALF_LIBRARY_VERSION "0.2"
+#define ALF_LIBRARY_VERSION "0.3"
 
 extern Datum auditlog_fdw_handler(PG_FUNCTION_ARGS);
 

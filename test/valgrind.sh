@@ -53,6 +53,8 @@ alf_cluster_init "$PGDIR" "$(free_port)"
 cat >>"$PGDIR/data/postgresql.conf" <<'EOC'
 autovacuum = off
 jit = off
+# as in run-tests.sh: the tests turn the emulator's limits off (budget.sql turns budgets on)
+auditlog_fdw.request_budgets = off
 EOC
 mkdir -p "$WORK/vg"
 PGBIN=$(alf_pgbin)

@@ -575,6 +575,7 @@ const AlfVendor alf_vendor_koreai = {
 	.max_page_size = 100,
 	/* one account-wide budget of 60 requests a minute: no parallel pages */
 	.default_concurrency = 1,
+	.default_requests_per_minute = 60,	/* DesignTime Admin API, per account (3.6) */
 	.min_request_interval_ms = 1000,
 	.retention_days = 0,
 	.can_sort = false,

@@ -439,6 +439,8 @@ const AlfVendor alf_vendor_resolver = {
 	.flow_description = "async export job, CSV, paged backwards past 50000 rows",
 	.max_page_size = 0,
 	.default_concurrency = 1,
+	/* undocumented (5.7): no budget of ours; a 429 or Retry-After still pauses the server */
+	.default_requests_per_minute = 0,
 	.retention_days = 0,
 	.can_sort = false,
 	.options = resolver_options,

@@ -187,6 +187,9 @@ typedef struct AlfVendor
 											 * starts of two requests of one
 											 * scan (0: none); option
 											 * min_request_interval_ms */
+	int			default_requests_per_minute;	/* the vendor's documented limit:
+												 * option max_requests_per_minute
+												 * (0: no budget) */
 	int			retention_days; /* 0: kept indefinitely */
 	bool		can_sort;		/* can return rows ordered by time column */
 	bool		split_windows;	/* a scan's time range may run as concurrent

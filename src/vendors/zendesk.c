@@ -343,6 +343,7 @@ const AlfVendor alf_vendor_zendesk = {
 	 * limit, no limit on parallel requests.
 	 */
 	.default_concurrency = 8,
+	.default_requests_per_minute = 700,	/* Enterprise plan: audit logs need it (vendors.md 2.6) */
 	.retention_days = 0,
 	.can_sort = true,
 	.split_windows = true,

@@ -542,6 +542,7 @@ const AlfVendor alf_vendor_zoho_mail = {
 	.max_page_size = 200,
 	/* each page needs the cursors of the one before */
 	.default_concurrency = 1,
+	.default_requests_per_minute = 30,	/* third-party figure (4.5) */
 	/* a limit of 30 requests a minute is reported, then a lockout [C-3p] */
 	.min_request_interval_ms = 2000,
 	.retention_days = 0,
