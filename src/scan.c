@@ -254,7 +254,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 
 	while (!ss->done)
 	{
-		json_t	   *record;
+		const AlfRecord *record;
 		TimestampTz t;
 		bool		tnull;
 
@@ -265,7 +265,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 				ss->done = true;
 			continue;
 		}
-		record = ss->batch.records[ss->pos++];
+		record = &ss->batch.records[ss->pos++];
 		alf_tuple_build(ss->builder, record, slot->tts_values, slot->tts_isnull, &t, &tnull);
 		/* vendors' own bounds are widened; the pinned range is exact */
 		if (!tnull && !alf_in_range(ss->request, t))
