@@ -8,7 +8,8 @@
 #
 # Own throwaway cluster and emulator (Zendesk, zero latency, rate limits off, gzip
 # off).  The same ALF_CPU_ROWS rows are read three ways, each with the same query
-# shape `SELECT count(*) FROM (SELECT * FROM x OFFSET 0) s` (every column read):
+# shape `SELECT count(*) FROM x WHERE x.id IS NULL AND ... AND x.raw IS NULL`
+# (every column referenced, so converted; never true), JIT off:
 #   fdw  - the foreign table zendesk_audit (200k rows = 2,000 pages over HTTP)
 #   file - file_fdw over the same rows as a local CSV file
 #   sql  - the same JSON pages, fetched from the emulator with curl-like paging
@@ -16,9 +17,10 @@
 #          jsonb_populate_recordset(null::zendesk_audit, doc->'audit_logs')
 # Backend CPU = utime+stime of /proc/<backend>/stat before and after the query,
 # read by the backend itself (pg_read_file('/proc/self/stat')), best of 3 runs.
-# Then memory: VmHWM of a fresh backend before and after a full scan of each
-# ALF_MEM_ROWS size.  ALF_PERF=1 also records `perf record -g` of an FDW scan and
-# prints the top entries (perf report --no-children --sort dso,symbol).
+# "jsonapi" lines: PostgreSQL's own event parser (common/jsonapi.h) over the
+# same record arrays as json text, for comparison.  Then memory: VmHWM of a
+# fresh backend before and after a full scan (same shape) of each ALF_MEM_ROWS size.  ALF_PERF=1 also records `perf record -g` of an FDW scan and
+# prints the top entries by library and by symbol.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
 cd "$ALF_ROOT"
@@ -36,7 +38,8 @@ alf_emu_start "$BENCH/ports" "$BENCH/emu.log" --vendors zendesk
 alf_on_exit_hook() { alf_emu_stop; alf_cluster_stop "$BENCH/pg"; }
 BASE="http://127.0.0.1:$EMU_ZENDESK_PORT"
 emu() { curl -fsS --noproxy '*' "$BASE$1" >/dev/null; }
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+# no JIT: its compile time would be counted against whichever route runs first
+q() { PGOPTIONS="-c jit=off" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 emu "/_emu/reset"
 emu "/_emu/config?rate_limit_per_min=0&gzip=0&latency_ms=0&records=$ROWS"
@@ -114,15 +117,18 @@ SQL
     printf '%-28s cpu_ms=%s\n' "$name" "$best" >&2
     echo "$best"
 }
-shape() { echo "SELECT count(*) FROM (SELECT * FROM $1 OFFSET 0) s"; }
+# every column is referenced (so converted); the predicate is never true
+NEVER=$(q -c "SELECT string_agg(format('x.%I IS NULL', attname), ' AND ' ORDER BY attnum)
+                FROM pg_attribute WHERE attrelid = 'zendesk_audit'::regclass AND attnum > 0 AND NOT attisdropped")
+shape() { echo "SELECT count(*) FROM $1 WHERE $NEVER"; }
 echo "== backend CPU, $ROWS rows, best of 3 =="
 q -c "SELECT count(*) AS fdw_rows FROM zendesk_audit" -c "SELECT count(*) AS csv_rows FROM csv_rows" \
   -c "SELECT count(*) AS sql_rows FROM pages, jsonb_array_elements(doc->'audit_logs')"
-FDW=$(cpu_of fdw "$(shape zendesk_audit)")
-FILE=$(cpu_of file_fdw "$(shape csv_rows)")
-SQLQ=$(cpu_of "sql: select" "$(shape "pages, jsonb_populate_recordset(null::zendesk_audit, pages.doc->'audit_logs') r")")
+FDW=$(cpu_of fdw "$(shape "zendesk_audit x")")
+FILE=$(cpu_of file_fdw "$(shape "csv_rows x")")
+SQLQ=$(cpu_of "sql: select" "$(shape "pages, jsonb_populate_recordset(null::zendesk_audit, pages.doc->'audit_logs') x")")
 SQLC=$(cpu_of "sql: copy" "CREATE TEMP TABLE p2 (doc jsonb); COPY p2 FROM '$BENCH/pages.json' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')")
-JAPI=$(cpu_of "jsonapi: json_populate_recordset" "$(shape "page_arrays, json_populate_recordset(null::zendesk_audit, page_arrays.arr::json) r")")
+JAPI=$(cpu_of "jsonapi: json_populate_recordset" "$(shape "page_arrays, json_populate_recordset(null::zendesk_audit, page_arrays.arr::json) x")")
 JVAL=$(cpu_of "jsonapi: validate only" "SELECT count(*) FROM page_arrays WHERE arr::json IS NOT NULL")
 SQLR=$((SQLQ + SQLC))
 printf '| route | backend CPU ms |\n|---|---:|\n'
@@ -136,7 +142,7 @@ if [ "${ALF_PERF:-0}" = 1 ]; then
     echo "== perf profile of one FDW scan =="
     PIDFILE=$BENCH/pid
     ( q -o "$PIDFILE" -c "SELECT pg_backend_pid()" -c "SELECT pg_sleep(2)" \
-        -c "SELECT count(*) FROM (SELECT * FROM zendesk_audit OFFSET 0) s" ) &
+        -c "$(shape "zendesk_audit x")" ) &
     QPID=$!
     sleep 1
     BPID=$(head -1 "$PIDFILE")
@@ -144,7 +150,12 @@ if [ "${ALF_PERF:-0}" = 1 ]; then
     PERF_PID=$!
     wait $QPID || true
     kill -INT $PERF_PID; wait $PERF_PID || true
-    perf report -q -i "$BENCH/perf.data" --no-children -g none --percent-limit 0.7 --sort dso,symbol 2>/dev/null | grep -v "^$" | head -40 || true
+    echo "-- by library"
+    perf report -q -i "$BENCH/perf.data" --no-children -g none --sort dso 2>/dev/null |
+        grep -v "^$" | head -12 | sed 's/ *$//' || true
+    echo "-- by symbol (postgres and libjansson have no symbols here: one line per address)"
+    perf report -q -i "$BENCH/perf.data" --no-children -g none --percent-limit 1 \
+        --sort dso,symbol 2>/dev/null | grep -v "^$" | head -20 | sed 's/ *$//' || true
 fi
 
 echo "== peak backend memory (VmHWM) =="
@@ -155,9 +166,9 @@ CREATE TEMP TABLE m (k text);
 SELECT pg_backend_pid() AS pid \gset
 \set cmd 'grep VmHWM /proc/' :pid '/status'
 COPY m FROM PROGRAM :'cmd' WITH (FORMAT text, DELIMITER E'\x01');
-SELECT count(*) AS rows FROM (SELECT * FROM zendesk_audit OFFSET 0) s \gset
+$(shape "zendesk_audit x") \g /dev/null
 COPY m FROM PROGRAM :'cmd' WITH (FORMAT text, DELIMITER E'\x01');
-SELECT format('rows=%s vmhwm_before_kb=%s vmhwm_after_kb=%s', :rows, min(v), max(v))
+SELECT format('rows=%s vmhwm_before_kb=%s vmhwm_after_kb=%s', $n, min(v), max(v))
   FROM (SELECT (regexp_match(k, '\d+'))[1]::int AS v FROM m) x;
 SQL
 done

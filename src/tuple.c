@@ -17,7 +17,9 @@
 
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -63,6 +65,7 @@ struct AlfTupleBuilder
 	HTAB	   *keys;
 	AlfKeyPosition positions[ALF_KEY_POSITIONS];
 	const AlfRecord *record;	/* the record being built, for messages */
+	bool		utf8_db;		/* vendor text needs no conversion */
 	char	   *scratch;		/* one value's text at a time */
 	size_t		scratch_size;
 	int			encoding_warnings;	/* issued so far; capped at ALF_MAX_ENCODING_WARNINGS */
@@ -110,6 +113,7 @@ alf_tuple_builder_create(Relation rel, List *attrs_used, const AlfVendor *vendor
 	b->default_zone = alf_option_value(opts, "report_time_zone");
 	b->slots = palloc0(sizeof(AlfJsonSpan) * vendor->ncolumns);
 	b->ranks = palloc0(sizeof(int) * vendor->ncolumns);
+	b->utf8_db = GetDatabaseEncoding() == PG_UTF8;
 	b->scratch_size = 1024;
 	b->scratch = palloc(b->scratch_size);
 	b->needed = palloc0(sizeof(bool) * vendor->ncolumns);
@@ -424,6 +428,69 @@ alf_text_for_server(AlfTupleBuilder *b, int att, char *text)
 	return text;
 }
 
+/* Push the validated JSON value v (UTF-8) into a jsonb being built. */
+static JsonbValue *
+alf_push_jsonb(JsonbParseState **state, const AlfJsonSpan *v, JsonbIteratorToken token)
+{
+	JsonbValue	jv;
+	AlfJsonIter it;
+	AlfJsonSpan key;
+	AlfJsonSpan member;
+
+	switch (v->kind)
+	{
+		case ALF_JSON_OBJECT:
+			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			alf_json_iter_begin(&it, v);
+			while (alf_json_object_next(&it, &key, &member))
+			{
+				alf_push_jsonb(state, &key, WJB_KEY);
+				alf_push_jsonb(state, &member, WJB_VALUE);
+			}
+			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+		case ALF_JSON_ARRAY:
+			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			alf_json_iter_begin(&it, v);
+			while (alf_json_array_next(&it, &member))
+				alf_push_jsonb(state, &member, WJB_ELEM);
+			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		case ALF_JSON_STRING:
+			jv.type = jbvString;
+			jv.val.string.val = palloc(v->len + 1);
+			jv.val.string.len = (int) alf_json_unescape(v, jv.val.string.val);
+			break;
+		case ALF_JSON_NUMBER:
+			jv.type = jbvNumeric;
+			jv.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																 CStringGetDatum(pnstrdup(v->p, v->len)),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+			break;
+		case ALF_JSON_TRUE:
+		case ALF_JSON_FALSE:
+			jv.type = jbvBool;
+			jv.val.boolean = v->kind == ALF_JSON_TRUE;
+			break;
+		default:
+			jv.type = jbvNull;
+			break;
+	}
+	return pushJsonbValue(state, token, &jv);
+}
+
+/*
+ * A JSON object or array as jsonb, built from the spans (what jsonb_in would
+ * make of the text, without lexing it again).  Only in a UTF8 database: the
+ * strings are the vendor's UTF-8.
+ */
+static Datum
+alf_jsonb_from_span(const AlfJsonSpan *v)
+{
+	JsonbParseState *state = NULL;
+
+	return JsonbPGetDatum(JsonbValueToJsonb(alf_push_jsonb(&state, v, WJB_ELEM)));
+}
+
 static Datum
 alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, const AlfJsonSpan *v,
 			bool *isnull)
@@ -435,6 +502,12 @@ alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, const AlfJsonS
 	if (v->kind == ALF_JSON_NONE || v->kind == ALF_JSON_NULL)
 		return (Datum) 0;
 
+	if (type == JSONBOID && b->utf8_db &&
+		(v->kind == ALF_JSON_OBJECT || v->kind == ALF_JSON_ARRAY))
+	{
+		*isnull = false;
+		return alf_jsonb_from_span(v);
+	}
 	if ((type == JSONBOID || type == JSONOID) && !(col->kind == ALF_VALUE_JSON_TEXT &&
 												   v->kind == ALF_JSON_STRING))
 	{
@@ -458,6 +531,8 @@ alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, const AlfJsonS
 			return (Datum) 0;	/* an empty CSV cell is NULL for non-text types */
 	}
 	*isnull = false;
+	if (type == TEXTOID && b->utf8_db)
+		return PointerGetDatum(cstring_to_text(text));	/* what textin does */
 	text = alf_text_for_server(b, att, text);
 	return InputFunctionCall(&b->in_funcs[att], text, b->typioparams[att], b->typmods[att]);
 }
