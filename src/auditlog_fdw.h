@@ -144,7 +144,7 @@ typedef struct AlfTupleBuilder AlfTupleBuilder;
 extern AlfTupleBuilder *alf_tuple_builder_create(Relation rel, List *attrs_used,
 												 const AlfVendor *vendor,
 												 const AlfOptions *opts);
-extern void alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
+extern void alf_tuple_build(AlfTupleBuilder *b, const AlfRecord *record, Datum *values, bool *nulls,
 							TimestampTz *event_time, bool *event_time_null);
 
 /* in timeconv.c */

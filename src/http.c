@@ -859,6 +859,8 @@ alf_start_attempt(AlfHttpClient *client, AlfHttpPending *pending)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, xfer->errbuf);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, alf_write_cb);
+	/* a page in a few reads, not 16 kB ones (bench/cpu.sh) */
+	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, xfer);
 	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, alf_header_cb);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, xfer);

@@ -1096,12 +1096,17 @@ alf_report_next_walk(AlfReportFlow *flow)
 	return true;
 }
 
-/* Add the file's next rows to arr, at most max; returns how many. */
+/*
+ * Add the file's next rows to batch as records (allocated in batch_cxt), at
+ * most max; returns how many.
+ */
 static int
-alf_report_fill(AlfReportFlow *flow, AlfReportFile *file, json_t *arr, int max)
+alf_report_fill(AlfReportFlow *flow, AlfReportFile *file, AlfBatch *batch,
+				MemoryContext batch_cxt, int max)
 {
 	StringInfoData row;
 	int			n = 0;
+	const char **values = palloc(sizeof(char *) * Max(file->ncols, 1));
 
 	if (file->reader == NULL)
 	{
@@ -1114,7 +1119,8 @@ alf_report_fill(AlfReportFlow *flow, AlfReportFile *file, json_t *arr, int max)
 	while (n < max && file->rows_left > 0)
 	{
 		AlfCsvReader *r = file->reader;
-		json_t	   *obj;
+		AlfRecord  *rec;
+		MemoryContext old;
 		int			i;
 
 		if (!alf_report_next_row(flow, file, r))
@@ -1136,31 +1142,28 @@ alf_report_fill(AlfReportFlow *flow, AlfReportFile *file, json_t *arr, int max)
 			}
 		}
 
-		obj = json_pack("{}");	/* not json_object(): the server has one too */
-		if (obj == NULL || json_array_append_new(arr, obj) != 0)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		for (i = 0; i < file->ncols; i++)
 		{
 			size_t		len;
 			const char *f = alf_csv_field(r, i, &len);
-			json_t	   *v = json_stringn(f, len);
 
-			if (v == NULL)
-			{
-				if (!alf_is_valid_utf8(f, len))
-					alf_report_csv_error(flow, file, alf_csv_line(r),
-										 psprintf("the \"%s\" field is not valid UTF-8",
-												  file->keys[i]));
-				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-			}
-			if (json_object_set_new_nocheck(obj, file->keys[i], v) != 0)
-				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			if (!alf_is_valid_utf8(f, len))
+				alf_report_csv_error(flow, file, alf_csv_line(r),
+									 psprintf("the \"%s\" field is not valid UTF-8",
+											  file->keys[i]));
+			values[i] = f;
 		}
+		/* the row as a record of strings, named by the header */
+		rec = &batch->records[batch->nrecords++];
+		old = MemoryContextSwitchTo(batch_cxt);
+		*rec = alf_record_from_strings(file->ncols, file->keys, values);
+		MemoryContextSwitchTo(old);
 		if (file->repaired)
-			alf_warn_repaired_record(flow->vs, obj);
+			alf_warn_repaired_record(flow->vs, rec);
 		n++;
 	}
 	pfree(row.data);
+	pfree(values);
 	return n;
 }
 
@@ -1168,7 +1171,6 @@ bool
 alf_report_next_batch(AlfReportFlow *flow, AlfBatch *batch)
 {
 	MemoryContext batch_cxt = CurrentMemoryContext;
-	json_t	   *arr = NULL;
 	int			n = 0;
 
 	batch->nrecords = 0;
@@ -1179,15 +1181,10 @@ alf_report_next_batch(AlfReportFlow *flow, AlfBatch *batch)
 		{
 			MemoryContext old;
 
-			if (arr == NULL)
-			{
-				arr = json_array();
-				if (arr == NULL)
-					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-				alf_json_keep(batch_cxt, arr);
-			}
+			if (batch->records == NULL)
+				batch->records = palloc(sizeof(AlfRecord) * ALF_REPORT_BATCH_ROWS);
 			old = MemoryContextSwitchTo(flow->file->cxt);
-			n += alf_report_fill(flow, flow->file, arr, ALF_REPORT_BATCH_ROWS - n);
+			n += alf_report_fill(flow, flow->file, batch, batch_cxt, ALF_REPORT_BATCH_ROWS - n);
 			MemoryContextSwitchTo(old);
 			if (n >= ALF_REPORT_BATCH_ROWS)
 				break;
@@ -1206,7 +1203,5 @@ alf_report_next_batch(AlfReportFlow *flow, AlfBatch *batch)
 			  alf_report_next_walk(flow) : alf_report_next_window(flow)))
 			break;
 	}
-	if (n > 0)
-		alf_batch_from_array(batch, arr);
 	return n > 0;
 }

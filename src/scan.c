@@ -98,7 +98,7 @@ alf_scan_record_time(void *arg, const AlfBatch *batch, int i, TimestampTz *t)
 	TupleTableSlot *scratch = ss->node->ss.ss_ScanTupleSlot;	/* cleared */
 	bool		tnull;
 
-	alf_tuple_build(ss->builder, batch->records[i], scratch->tts_values, scratch->tts_isnull,
+	alf_tuple_build(ss->builder, &batch->records[i], scratch->tts_values, scratch->tts_isnull,
 					t, &tnull);
 	return !tnull;
 }
@@ -299,7 +299,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 
 	while (!ss->done)
 	{
-		json_t	   *record;
+		const AlfRecord *record;
 		TimestampTz t;
 		bool		tnull;
 
@@ -313,7 +313,7 @@ alf_scan_next(AlfScanState *ss, TupleTableSlot *slot)
 				ss->done = true;
 			continue;
 		}
-		record = ss->cb.batch.records[ss->pos++];
+		record = &ss->cb.batch.records[ss->pos++];
 		alf_tuple_build(ss->builder, record, slot->tts_values, slot->tts_isnull, &t, &tnull);
 		/* vendors' own bounds are widened; the (sub-)window's range is exact */
 		if (!tnull && !alf_in_range(&ss->cb.lower, &ss->cb.upper, t))

@@ -1,22 +1,25 @@
 /*-------------------------------------------------------------------------
  * tuple.c
- *	  Vendor records (jansson objects) to tuples.
+ *	  Vendor records (AlfRecord: JSON text) to tuples.
  *
  * Columns are matched to the vendor catalogue once per scan; a record's
  * fields are found by exact name first and, failing that, by name ignoring
  * case, spaces, hyphens and underscores (CSV headers vary by vendor and
- * release).  Values go through the column type's own input function, so a
+ * release).  One walk over the record's members (json_page.c) finds the
+ * fields of the columns the query reads; a member name is looked up once
+ * per position in the record (records of a vendor repeat their layout),
+ * and only the values of read columns are de-escaped and converted.  Values go through the column type's own input function, so a
  * bad value raises PostgreSQL's usual error, with a context line naming the
  * column and the foreign table.  Called in the per-tuple memory context.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <jansson.h>
-
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -30,7 +33,18 @@ typedef struct AlfKeyEntry
 {
 	char		key[ALF_KEY_MAX];	/* hash key: the record's field name */
 	int			column;			/* catalogue index, -1 none */
+	int			rank;			/* j: exact fields[j]; ALF_MAX_FIELD_NAMES: loose */
 } AlfKeyEntry;
+
+/* the member names last seen at each position of a record, and their column */
+#define ALF_KEY_POSITIONS 64
+
+typedef struct AlfKeyPosition
+{
+	char	   *raw;			/* the name as written (escaped), or NULL */
+	size_t		len;
+	AlfKeyEntry *entry;
+} AlfKeyPosition;
 
 struct AlfTupleBuilder
 {
@@ -45,10 +59,15 @@ struct AlfTupleBuilder
 	char	  **attnames;
 	const char *default_zone;	/* zone of timestamps that carry none */
 	char	  **normalized;		/* per catalogue column: NUL-separated names */
-	json_t	  **slots;			/* per catalogue column, current record */
+	AlfJsonSpan *slots;			/* per catalogue column, current record */
+	int		   *ranks;			/* per catalogue column: rank of its slot */
 	bool	   *needed;			/* per catalogue column */
 	HTAB	   *keys;
-	json_t	   *record;			/* the record being built, for messages */
+	AlfKeyPosition positions[ALF_KEY_POSITIONS];
+	const AlfRecord *record;	/* the record being built, for messages */
+	bool		utf8_db;		/* vendor text needs no conversion */
+	char	   *scratch;		/* one value's text at a time */
+	size_t		scratch_size;
 	int			encoding_warnings;	/* issued so far; capped at ALF_MAX_ENCODING_WARNINGS */
 };
 
@@ -92,7 +111,11 @@ alf_tuple_builder_create(Relation rel, List *attrs_used, const AlfVendor *vendor
 	b->attnames = palloc(sizeof(char *) * Max(b->natts, 1));
 	b->relname = pstrdup(RelationGetRelationName(rel));
 	b->default_zone = alf_option_value(opts, "report_time_zone");
-	b->slots = palloc0(sizeof(json_t *) * vendor->ncolumns);
+	b->slots = palloc0(sizeof(AlfJsonSpan) * vendor->ncolumns);
+	b->ranks = palloc0(sizeof(int) * vendor->ncolumns);
+	b->utf8_db = GetDatabaseEncoding() == PG_UTF8;
+	b->scratch_size = 1024;
+	b->scratch = palloc(b->scratch_size);
 	b->needed = palloc0(sizeof(bool) * vendor->ncolumns);
 	b->normalized = palloc0(sizeof(char *) * vendor->ncolumns);
 
@@ -150,21 +173,37 @@ alf_tuple_builder_create(Relation rel, List *attrs_used, const AlfVendor *vendor
 	return b;
 }
 
-/* Which catalogue column a record key belongs to (cached per key). */
-static int
-alf_key_column(AlfTupleBuilder *b, const char *key)
+/* Which catalogue column a member name belongs to, and how (cached per name). */
+static AlfKeyEntry *
+alf_key_entry(AlfTupleBuilder *b, const char *key)
 {
+	static AlfKeyEntry none = {"", -1, 0};
 	AlfKeyEntry *entry;
 	bool		found;
 	char		norm[ALF_KEY_MAX];
 	int			i;
 
 	if (strlen(key) >= ALF_KEY_MAX)
-		return -1;
+		return &none;
 	entry = hash_search(b->keys, key, HASH_ENTER, &found);
 	if (found)
-		return entry->column;
+		return entry;
 	entry->column = -1;
+	entry->rank = ALF_MAX_FIELD_NAMES;
+	for (i = 0; i < b->vendor->ncolumns && entry->column < 0; i++)
+	{
+		int			j;
+
+		for (j = 0; j < ALF_MAX_FIELD_NAMES && b->vendor->columns[i].fields[j]; j++)
+			if (strcmp(b->vendor->columns[i].fields[j], key) == 0)
+			{
+				entry->column = i;
+				entry->rank = j;
+				break;
+			}
+	}
+	if (entry->column >= 0)
+		return entry;
 	alf_normalize_name(key, norm, sizeof(norm));
 	for (i = 0; i < b->vendor->ncolumns && entry->column < 0; i++)
 	{
@@ -179,45 +218,69 @@ alf_key_column(AlfTupleBuilder *b, const char *key)
 				break;
 			}
 	}
-	return entry->column;
+	return entry;
 }
 
-/* Fill b->slots for the needed columns from one record. */
-static void
-alf_find_fields(AlfTupleBuilder *b, json_t *record)
+/* The entry of the member name key, at position pos of a record. */
+static AlfKeyEntry *
+alf_key_at(AlfTupleBuilder *b, int pos, const AlfJsonSpan *key)
 {
+	AlfKeyPosition *kp = pos < ALF_KEY_POSITIONS ? &b->positions[pos] : NULL;
+	AlfKeyEntry *entry;
+	char		name[ALF_KEY_MAX];
+
+	if (kp && kp->raw && kp->len == key->len && memcmp(kp->raw, key->p, key->len) == 0)
+		return kp->entry;
+	if (key->len >= ALF_KEY_MAX)
+		return alf_key_entry(b, "");
+	name[alf_json_unescape(key, name)] = '\0';
+	entry = alf_key_entry(b, name);
+	if (kp)
+	{
+		if (kp->raw)
+			pfree(kp->raw);
+		kp->raw = MemoryContextAlloc(GetMemoryChunkContext(b), key->len + 1);
+		memcpy(kp->raw, key->p, key->len);
+		kp->len = key->len;
+		kp->entry = entry;
+	}
+	return entry;
+}
+
+/*
+ * Fill b->slots for the needed columns from one record.  Of several names
+ * for a column, an exact fields[j] beats a later j and any loose match; the
+ * first loose match wins, and the last of repeated exact names.
+ */
+static void
+alf_find_fields(AlfTupleBuilder *b, const AlfJsonSpan *record)
+{
+	AlfJsonIter it;
+	AlfJsonSpan key;
+	AlfJsonSpan value;
+	int			pos = 0;
 	int			i;
-	bool		missing = false;
 
 	for (i = 0; i < b->vendor->ncolumns; i++)
 	{
-		const AlfColumnDef *col = &b->vendor->columns[i];
-		int			j;
-
-		b->slots[i] = NULL;
-		if (!b->needed[i])
-			continue;
-		if (col->kind == ALF_VALUE_RECORD)
-		{
-			b->slots[i] = record;
-			continue;
-		}
-		for (j = 0; j < ALF_MAX_FIELD_NAMES && col->fields[j] && !b->slots[i]; j++)
-			b->slots[i] = json_object_get(record, col->fields[j]);
-		if (!b->slots[i])
-			missing = true;
+		b->slots[i].kind = ALF_JSON_NONE;
+		b->ranks[i] = INT_MAX;
+		if (b->needed[i] && b->vendor->columns[i].kind == ALF_VALUE_RECORD)
+			b->slots[i] = *record;
 	}
-	if (missing)
+	alf_json_iter_begin(&it, record);
+	while (alf_json_object_next(&it, &key, &value))
 	{
-		const char *key;
-		json_t	   *value;
+		AlfKeyEntry *entry = alf_key_at(b, pos++, &key);
+		int			column = entry->column;
 
-		json_object_foreach(record, key, value)
+		if (column < 0 || !b->needed[column])
+			continue;
+		if (entry->rank < b->ranks[column] ||
+			(entry->rank == b->ranks[column] && entry->rank < ALF_MAX_FIELD_NAMES))
 		{
-			int			column = alf_key_column(b, key);
-
-			if (column >= 0 && b->needed[column] && b->slots[column] == NULL)
-				b->slots[column] = value;
+			b->slots[column] = value;
+			b->ranks[column] = entry->rank;
 		}
 	}
 }
@@ -228,36 +291,71 @@ alf_is_text_type(Oid type)
 	return type == TEXTOID || type == VARCHAROID || type == BPCHAROID || type == NAMEOID;
 }
 
-/* A JSON scalar as text; NULL for JSON null.  Containers as JSON. */
+/* b->scratch with room for n bytes and a NUL. */
 static char *
-alf_json_text(json_t *v)
+alf_scratch(AlfTupleBuilder *b, size_t n)
 {
-	char	   *dumped;
-	char	   *result;
-
-	switch (json_typeof(v))
+	if (n + 1 > b->scratch_size)
 	{
-		case JSON_STRING:
-			return pnstrdup(json_string_value(v), json_string_length(v));
-		case JSON_INTEGER:
-			return psprintf("%lld", (long long) json_integer_value(v));
-		case JSON_REAL:
-			return psprintf("%.17g", json_real_value(v));
-		case JSON_TRUE:
-			return pstrdup("true");
-		case JSON_FALSE:
-			return pstrdup("false");
-		case JSON_NULL:
+		b->scratch_size = Max(n + 1, b->scratch_size * 2);
+		b->scratch = repalloc_huge(b->scratch, b->scratch_size);
+	}
+	return b->scratch;
+}
+
+/*
+ * A value as text in b->scratch (valid until the next call); NULL for JSON
+ * null or absent.  ALF_AS_TEXT: a string de-escaped, a container compact.
+ * ALF_AS_JSON: JSON text as written (jsonb input reads any spacing).
+ * ALF_AS_JSON_COMPACT: JSON text without spaces (json keeps them).
+ */
+#define ALF_AS_TEXT 0
+#define ALF_AS_JSON 1
+#define ALF_AS_JSON_COMPACT 2
+
+static char *
+alf_value_text(AlfTupleBuilder *b, const AlfJsonSpan *v, int as_json)
+{
+	char	   *out;
+	size_t		n;
+
+	switch (v->kind)
+	{
+		case ALF_JSON_NONE:
+		case ALF_JSON_NULL:
 			return NULL;
+		case ALF_JSON_STRING:
+			if (as_json)
+			{
+				out = alf_scratch(b, v->len + 2);
+				memcpy(out, v->p - 1, v->len + 2);
+				n = v->len + 2;
+			}
+			else
+			{
+				out = alf_scratch(b, v->len);
+				n = alf_json_unescape(v, out);
+			}
+			break;
+		case ALF_JSON_OBJECT:
+		case ALF_JSON_ARRAY:
+			out = alf_scratch(b, v->len);
+			if (as_json == ALF_AS_JSON)
+			{
+				memcpy(out, v->p, v->len);
+				n = v->len;
+			}
+			else
+				n = alf_json_compact(v->p, v->len, out);
+			break;
 		default:
+			out = alf_scratch(b, v->len);
+			memcpy(out, v->p, v->len);
+			n = v->len;
 			break;
 	}
-	dumped = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	if (dumped == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	result = pstrdup(dumped);
-	free(dumped);
-	return result;
+	out[n] = '\0';
+	return out;
 }
 
 static void alf_bad_time(AlfTupleBuilder *b, const char *text, bool as_ms) pg_attribute_noreturn();
@@ -283,22 +381,23 @@ alf_bad_time(AlfTupleBuilder *b, const char *text, bool as_ms)
  * text (so "2026-10-01" is that date, not 2026 ms).
  */
 static bool
-alf_json_time(AlfTupleBuilder *b, const AlfColumnDef *col, json_t *v, TimestampTz *t)
+alf_json_time(AlfTupleBuilder *b, const AlfColumnDef *col, const AlfJsonSpan *v, TimestampTz *t)
 {
 	char	   *text;
 	bool		as_ms;
 	bool		ok;
+	int64		ms;
 
-	if (v == NULL || json_is_null(v))
+	if (v->kind == ALF_JSON_NONE || v->kind == ALF_JSON_NULL)
 		return false;
 	as_ms = col->kind == ALF_VALUE_EPOCH_MS;
-	if (as_ms && json_is_integer(v))
+	if (as_ms && alf_json_span_int64(v, &ms))
 	{
-		if (!alf_epoch_ms_to_timestamptz_checked(json_integer_value(v), t))
-			alf_bad_time(b, alf_json_text(v), true);
+		if (!alf_epoch_ms_to_timestamptz_checked(ms, t))
+			alf_bad_time(b, alf_value_text(b, v, ALF_AS_TEXT), true);
 		return true;
 	}
-	text = alf_json_text(v);
+	text = alf_value_text(b, v, ALF_AS_TEXT);
 	if (text[0] == '\0')
 		return false;
 	if (as_ms)
@@ -329,25 +428,91 @@ alf_text_for_server(AlfTupleBuilder *b, int att, char *text)
 	return text;
 }
 
+/* Push the validated JSON value v (UTF-8) into a jsonb being built. */
+static JsonbValue *
+alf_push_jsonb(JsonbParseState **state, const AlfJsonSpan *v, JsonbIteratorToken token)
+{
+	JsonbValue	jv;
+	AlfJsonIter it;
+	AlfJsonSpan key;
+	AlfJsonSpan member;
+
+	switch (v->kind)
+	{
+		case ALF_JSON_OBJECT:
+			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+			alf_json_iter_begin(&it, v);
+			while (alf_json_object_next(&it, &key, &member))
+			{
+				alf_push_jsonb(state, &key, WJB_KEY);
+				alf_push_jsonb(state, &member, WJB_VALUE);
+			}
+			return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+		case ALF_JSON_ARRAY:
+			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+			alf_json_iter_begin(&it, v);
+			while (alf_json_array_next(&it, &member))
+				alf_push_jsonb(state, &member, WJB_ELEM);
+			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		case ALF_JSON_STRING:
+			jv.type = jbvString;
+			jv.val.string.val = palloc(v->len + 1);
+			jv.val.string.len = (int) alf_json_unescape(v, jv.val.string.val);
+			break;
+		case ALF_JSON_NUMBER:
+			jv.type = jbvNumeric;
+			jv.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																 CStringGetDatum(pnstrdup(v->p, v->len)),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+			break;
+		case ALF_JSON_TRUE:
+		case ALF_JSON_FALSE:
+			jv.type = jbvBool;
+			jv.val.boolean = v->kind == ALF_JSON_TRUE;
+			break;
+		default:
+			jv.type = jbvNull;
+			break;
+	}
+	return pushJsonbValue(state, token, &jv);
+}
+
+/*
+ * A JSON object or array as jsonb, built from the spans (what jsonb_in would
+ * make of the text, without lexing it again).  Only in a UTF8 database: the
+ * strings are the vendor's UTF-8.
+ */
 static Datum
-alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, json_t *v, bool *isnull)
+alf_jsonb_from_span(const AlfJsonSpan *v)
+{
+	JsonbParseState *state = NULL;
+
+	return JsonbPGetDatum(JsonbValueToJsonb(alf_push_jsonb(&state, v, WJB_ELEM)));
+}
+
+static Datum
+alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, const AlfJsonSpan *v,
+			bool *isnull)
 {
 	Oid			type = b->types[att];
 	char	   *text;
 
 	*isnull = true;
-	if (v == NULL || json_is_null(v))
+	if (v->kind == ALF_JSON_NONE || v->kind == ALF_JSON_NULL)
 		return (Datum) 0;
 
-	if ((type == JSONBOID || type == JSONOID) && !(col->kind == ALF_VALUE_JSON_TEXT &&
-												   json_is_string(v)))
+	if (type == JSONBOID && b->utf8_db &&
+		(v->kind == ALF_JSON_OBJECT || v->kind == ALF_JSON_ARRAY))
 	{
-		char	   *dumped = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-
-		if (dumped == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		text = pstrdup(dumped);
-		free(dumped);
+		*isnull = false;
+		return alf_jsonb_from_span(v);
+	}
+	if ((type == JSONBOID || type == JSONOID) && !(col->kind == ALF_VALUE_JSON_TEXT &&
+												   v->kind == ALF_JSON_STRING))
+	{
+		/* jsonb reads JSON text as written; json keeps it, so compact it */
+		text = alf_value_text(b, v, type == JSONBOID ? ALF_AS_JSON : ALF_AS_JSON_COMPACT);
 	}
 	else if (type == TIMESTAMPTZOID)
 	{
@@ -361,30 +526,39 @@ alf_convert(AlfTupleBuilder *b, int att, const AlfColumnDef *col, json_t *v, boo
 	}
 	else
 	{
-		text = alf_json_text(v);
+		text = alf_value_text(b, v, ALF_AS_TEXT);
 		if (text == NULL || (text[0] == '\0' && !alf_is_text_type(type)))
 			return (Datum) 0;	/* an empty CSV cell is NULL for non-text types */
 	}
 	*isnull = false;
+	if (type == TEXTOID && b->utf8_db)
+		return PointerGetDatum(cstring_to_text(text));	/* what textin does */
 	text = alf_text_for_server(b, att, text);
 	return InputFunctionCall(&b->in_funcs[att], text, b->typioparams[att], b->typmods[att]);
 }
 
 void
-alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
+alf_tuple_build(AlfTupleBuilder *b, const AlfRecord *record, Datum *values, bool *nulls,
 				TimestampTz *event_time, bool *event_time_null)
 {
 	ErrorContextCallback errcallback;
 	AlfConvContext cc;
+	AlfJsonSpan obj;
 	int			i;
 
-	if (!json_is_object(record))
+	/* a record is one validated value: its first byte tells its kind */
+	obj.p = record->json;
+	obj.len = record->len;
+	obj.escaped = false;
+	obj.kind = record->json[0] == '{' ? ALF_JSON_OBJECT :
+		record->json[0] == '[' ? ALF_JSON_ARRAY : ALF_JSON_STRING;
+	if (obj.kind != ALF_JSON_OBJECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("malformed record from %s", b->vendor->display_name),
 				 errdetail("Expected a JSON object, got %s.",
-						   json_is_array(record) ? "an array" : "a scalar")));
-	alf_find_fields(b, record);
+						   obj.kind == ALF_JSON_ARRAY ? "an array" : "a scalar")));
+	alf_find_fields(b, &obj);
 	b->record = record;
 
 	cc.b = b;
@@ -404,11 +578,11 @@ alf_tuple_build(AlfTupleBuilder *b, json_t *record, Datum *values, bool *nulls,
 			continue;
 		}
 		cc.att = i;
-		values[i] = alf_convert(b, i, &b->vendor->columns[column], b->slots[column], &nulls[i]);
+		values[i] = alf_convert(b, i, &b->vendor->columns[column], &b->slots[column], &nulls[i]);
 	}
 	cc.att = -1;
 	*event_time_null = !alf_json_time(b, &b->vendor->columns[b->vendor->time_column],
-									  b->slots[b->vendor->time_column], event_time);
+									  &b->slots[b->vendor->time_column], event_time);
 
 	error_context_stack = errcallback.previous;
 }

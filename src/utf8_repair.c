@@ -7,6 +7,28 @@
 
 static const char replacement[] = "\xEF\xBF\xBD";
 
+/*
+ * Bytes that need no look, outside JSON strings (and in non-JSON text):
+ * ASCII but NUL, quote and backslash; inside JSON strings also no control
+ * characters.
+ */
+static unsigned char plain_outside[256];
+static unsigned char plain_inside[256];
+static int	plain_ready;
+
+static void
+plain_init(void)
+{
+	int			c;
+
+	for (c = 1; c < 0x80; c++)
+	{
+		plain_outside[c] = c != '"' && c != '\\';
+		plain_inside[c] = plain_outside[c] && c >= 0x20;
+	}
+	plain_ready = 1;
+}
+
 int
 alf_utf8_char_len(const unsigned char *s, size_t len)
 {
@@ -105,11 +127,31 @@ alf_utf8_repair(const char *input, size_t len, char *output, int json, int *nrep
 	int			n = 0;
 	int			in_string = 0;
 
+	if (!plain_ready)
+		plain_init();
 	while (i < len)
 	{
 		unsigned char c = in[i];
 		int			k;
 
+		/*
+		 * Fast path (most of a body): a run of printable ASCII other than
+		 * quote and backslash, plus control characters outside strings,
+		 * needs no look.
+		 */
+		if ((in_string ? plain_inside : plain_outside)[c])
+		{
+			const unsigned char *plain = in_string ? plain_inside : plain_outside;
+			size_t		j = i + 1;
+
+			while (j < len && plain[in[j]])
+				j++;
+			if (out)
+				memcpy(out + o, in + i, j - i);
+			o += j - i;
+			i = j;
+			continue;
+		}
 		if (json && in_string)
 		{
 			if (c == '\\' && i + 1 < len && in[i + 1] == 'u')

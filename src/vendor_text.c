@@ -44,85 +44,6 @@ alf_utf8_repair_text(const char *s, size_t len, bool json, size_t *outlen, int *
 	return out;
 }
 
-char *
-alf_record_label(const AlfVendor *vendor, json_t *record)
-{
-	const AlfColumnDef *first = &vendor->columns[0];
-	const AlfColumnDef *time = &vendor->columns[vendor->time_column];
-	size_t		namelen = strlen(first->name);
-	bool		by_id = vendor->time_column != 0 && namelen >= 2 &&
-		pg_strcasecmp(first->name + namelen - 2, "id") == 0;
-	const AlfColumnDef *col = by_id ? first : time;
-	json_t	   *v = NULL;
-	int			j;
-
-	/* the catalogue's first column is the record id where it ends in "id" */
-	for (j = 0; j < ALF_MAX_FIELD_NAMES && col->fields[j] && v == NULL; j++)
-		v = json_object_get(record, col->fields[j]);
-	if (v == NULL && !by_id)
-	{
-		/* a CSV row: keys are the header's names, matched loosely */
-		const char *key;
-		json_t	   *member;
-		char		norm[128];
-		char		want[128];
-
-		alf_normalize_name(col->name, want, sizeof(want));
-		json_object_foreach(record, key, member)
-		{
-			alf_normalize_name(key, norm, sizeof(norm));
-			if (v == NULL && strcmp(norm, want) == 0)
-				v = member;
-		}
-	}
-	if (json_is_string(v))
-	{
-		char	   *text = pnstrdup(json_string_value(v),
-									pg_encoding_mbcliplen(PG_UTF8, json_string_value(v),
-														  (int) json_string_length(v), 64));
-		int			replaced;
-
-		return psprintf("%s %s", by_id ? "id" : "time",
-						alf_vendor_text_to_server(text, strlen(text), &replaced));
-	}
-	if (json_is_integer(v))
-		return psprintf("%s %lld", by_id ? "id" : "time", (long long) json_integer_value(v));
-	return pstrdup("without id or time");
-}
-
-static bool
-alf_has_replacement(const char *s)
-{
-	return strstr(s, ALF_REPLACEMENT_CHAR) != NULL;
-}
-
-/* Does any string in v (keys too) hold U+FFFD? */
-static bool
-alf_json_has_replacement(json_t *v)
-{
-	const char *key;
-	json_t	   *member;
-	size_t		i;
-
-	switch (json_typeof(v))
-	{
-		case JSON_STRING:
-			return alf_has_replacement(json_string_value(v));
-		case JSON_OBJECT:
-			json_object_foreach(v, key, member)
-				if (alf_has_replacement(key) || alf_json_has_replacement(member))
-				return true;
-			return false;
-		case JSON_ARRAY:
-			json_array_foreach(v, i, member)
-				if (alf_json_has_replacement(member))
-				return true;
-			return false;
-		default:
-			return false;
-	}
-}
-
 /* Is obj a record: an object holding the vendor's time field? */
 static bool
 alf_is_record(const AlfVendor *vendor, json_t *obj)
@@ -136,20 +57,19 @@ alf_is_record(const AlfVendor *vendor, json_t *obj)
 	return false;
 }
 
-void
-alf_warn_repaired_record(const AlfVendorScan *vs, json_t *record)
+/* A record inside a jansson document: warn as for a page's record. */
+static void
+alf_warn_repaired_object(const AlfVendorScan *vs, json_t *obj)
 {
-	const char *key;
-	json_t	   *member;
+	char	   *dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	AlfRecord	rec;
 
-	json_object_foreach(record, key, member)
-		if (alf_has_replacement(key) || alf_json_has_replacement(member))
-		ereport(WARNING,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("record %s of foreign table \"%s\" has invalid characters in field \"%s\"",
-						alf_record_label(vs->vendor, record), vs->relname, key),
-				 errdetail("%s sent a NUL, \\u0000 or invalid UTF-8 there; it was replaced by U+FFFD and the record is returned.",
-						   vs->vendor->display_name)));
+	if (dumped == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	rec.json = pstrdup(dumped);
+	rec.len = strlen(dumped);
+	free(dumped);
+	alf_warn_repaired_record(vs, &rec);
 }
 
 static void
@@ -169,7 +89,7 @@ alf_warn_walk(const AlfVendorScan *vs, json_t *v)
 		return;
 	if (alf_is_record(vs->vendor, v))
 	{
-		alf_warn_repaired_record(vs, v);
+		alf_warn_repaired_object(vs, v);
 		return;
 	}
 	json_object_foreach(v, key, member)

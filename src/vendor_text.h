@@ -23,11 +23,18 @@ extern char *alf_utf8_repair_text(const char *s, size_t len, bool json, size_t *
  */
 extern void alf_warn_repaired_json(const AlfVendorScan *vs, json_t *root);
 
-/* The same for one record (a CSV row made an object) of a repaired body. */
-extern void alf_warn_repaired_record(const AlfVendorScan *vs, json_t *record);
+/* in record.c */
+
+/* The same for one record (of a page, or a CSV row) of a repaired body. */
+extern void alf_warn_repaired_record(const AlfVendorScan *vs, const AlfRecord *record);
 
 /* "id 123" or "time 2026-..." of a record, for messages. */
-extern char *alf_record_label(const AlfVendor *vendor, json_t *record);
+extern char *alf_record_label(const AlfVendor *vendor, const AlfRecord *record);
+
+/* A CSV row (header names, cell texts) as a record, in the current context. */
+extern AlfRecord alf_record_from_strings(int n, char *const *names, const char *const *values);
+
+/* in vendor_text.c */
 
 /*
  * UTF-8 vendor text in the database encoding.  A character the database

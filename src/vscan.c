@@ -473,14 +473,131 @@ alf_parse_json_response(AlfVendorScan *vs, const AlfHttpResponse *resp, const ch
 	return alf_json_keep(CurrentMemoryContext, json);
 }
 
-void
-alf_batch_from_array(AlfBatch *batch, json_t *array)
+/* Raise HV000 for a body that is not JSON, in jansson's words where it has them. */
+static void
+alf_raise_bad_json(AlfVendorScan *vs, const AlfHttpResponse *resp, const char *body,
+				   size_t body_len, size_t erroff, const char *errmsg)
 {
-	size_t		i;
-	size_t		n = json_array_size(array);
+	json_error_t jerr;
+	json_t	   *json = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
 
-	batch->nrecords = (int) n;
-	batch->records = palloc(sizeof(json_t *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		batch->records[i] = json_array_get(array, i);
+	if (json == NULL)
+		alf_raise_protocol_error(vs, resp->display,
+								 psprintf("%s at line %d, column %d (body of %zu bytes: %s)",
+										  jerr.text, jerr.line, jerr.column, resp->body_len,
+										  alf_http_body_snippet(resp, 80)));
+	json_decref(json);
+	alf_raise_protocol_error(vs, resp->display,
+							 psprintf("%s at byte %zu (body of %zu bytes: %s)", errmsg, erroff,
+									  resp->body_len, alf_http_body_snippet(resp, 80)));
+}
+
+/*
+ * Parse a 2xx page of records once, without a DOM for the records: the
+ * records found at path (a NULL-ended list of member names from the root
+ * object) go into batch as spans of the page -- each element of an array,
+ * or the one object -- and the rest of the page (its envelope: cursors,
+ * flags, errors) comes back as a small jansson document in which that
+ * array is [] (that object {}), for the vendor's page-level checks.  When
+ * path leads nowhere, or to a scalar, batch is empty and the envelope is
+ * the whole page.  Errors as alf_parse_json_response.
+ */
+json_t *
+alf_parse_record_page(AlfVendorScan *vs, const AlfHttpResponse *resp, const char *what,
+					  const char *const *path, AlfBatch *batch)
+{
+	json_error_t jerr;
+	json_t	   *env;
+	char	   *body;
+	size_t		body_len;
+	int			repaired = 0;
+	size_t		erroff;
+	const char *errmsg;
+	AlfJsonSpan v;
+	bool		found = true;
+	int			i;
+
+	batch->nrecords = 0;
+	batch->records = NULL;
+	if (resp->status < 200 || resp->status > 299)
+		alf_raise_vendor_error(vs, resp, what);
+	/* a copy in this context (the records point into it), poisoned bytes replaced */
+	body = alf_utf8_repair_text(resp->body, resp->body_len, true, &body_len, &repaired);
+	if (!alf_json_validate(body, body_len, &erroff, &errmsg))
+		alf_raise_bad_json(vs, resp, body, body_len, erroff, errmsg);
+
+	alf_json_value_at(body, &v);
+	for (i = 0; path[i] && found; i++)
+	{
+		AlfJsonIter it;
+		AlfJsonSpan key;
+		AlfJsonSpan member;
+		size_t		len = strlen(path[i]);
+
+		found = false;
+		if (v.kind != ALF_JSON_OBJECT)
+			break;
+		alf_json_iter_begin(&it, &v);
+		/* the last of duplicate names wins, as in jansson */
+		while (alf_json_object_next(&it, &key, &member))
+			if (alf_json_key_equals(&key, path[i], len))
+			{
+				v = member;
+				found = true;
+			}
+	}
+	if (found && v.kind == ALF_JSON_ARRAY)
+	{
+		AlfJsonIter it;
+		AlfJsonSpan e;
+		int			size = 128;
+
+		batch->records = palloc(sizeof(AlfRecord) * size);
+		alf_json_iter_begin(&it, &v);
+		while (alf_json_array_next(&it, &e))
+		{
+			if (batch->nrecords == size)
+			{
+				size *= 2;
+				batch->records = repalloc(batch->records, sizeof(AlfRecord) * size);
+			}
+			batch->records[batch->nrecords].json = e.p;
+			batch->records[batch->nrecords++].len = e.len;
+		}
+	}
+	else if (found && v.kind == ALF_JSON_OBJECT)
+	{
+		batch->records = palloc(sizeof(AlfRecord));
+		batch->records[0].json = v.p;
+		batch->records[0].len = v.len;
+		batch->nrecords = 1;
+	}
+	else
+		found = false;
+
+	if (found)
+	{
+		/* the envelope: the page with the records cut out */
+		StringInfoData buf;
+		size_t		head = v.p - body;
+
+		initStringInfo(&buf);
+		appendBinaryStringInfo(&buf, body, head);
+		appendStringInfoString(&buf, v.kind == ALF_JSON_ARRAY ? "[]" : "{}");
+		appendBinaryStringInfo(&buf, v.p + v.len, body_len - head - v.len);
+		env = json_loadb(buf.data, buf.len, JSON_DECODE_ANY, &jerr);
+		pfree(buf.data);
+	}
+	else
+		env = json_loadb(body, body_len, JSON_DECODE_ANY, &jerr);
+	if (env == NULL)
+		alf_raise_protocol_error(vs, resp->display,
+								 psprintf("%s at line %d, column %d (body of %zu bytes: %s)",
+										  jerr.text, jerr.line, jerr.column, resp->body_len,
+										  alf_http_body_snippet(resp, 80)));
+	alf_json_keep(CurrentMemoryContext, env);
+	if (repaired > 0)
+		for (i = 0; i < batch->nrecords; i++)
+			alf_warn_repaired_record(vs, &batch->records[i]);
+	return env;
 }

@@ -323,9 +323,13 @@ koreai_skip_repeats(AlfVendorScan *vs, KoreState *st, AlfBatch *batch, const cha
 
 	for (i = 0; i < batch->nrecords; i++)
 	{
-		json_t	   *r = batch->records[i];
-		json_t	   *ts = json_is_object(r) ? json_object_get(r, "timestampValue") : NULL;
-		const char *id = alf_json_string_member(r, "AuditLogId");
+		AlfRecord	r = batch->records[i];
+		AlfJsonSpan v;
+		bool		has_ts = alf_record_member(&r, "timestampValue", &v);
+		int64		ts;
+		bool		ts_int = has_ts && alf_json_span_int64(&v, &ts);
+		const char *id = alf_record_member(&r, "AuditLogId", &v) && v.kind == ALF_JSON_STRING ?
+			alf_json_span_text(&v) : NULL;
 		KoreSeen   *prev;
 		KoreSeen   *rec;
 
@@ -343,10 +347,10 @@ koreai_skip_repeats(AlfVendorScan *vs, KoreState *st, AlfBatch *batch, const cha
 			continue;
 		rec = palloc0(sizeof(KoreSeen));
 		rec->id = (char *) id;
-		if (json_is_integer(ts))
+		if (ts_int)
 		{
 			rec->has_time = true;
-			rec->time = alf_epoch_ms_to_timestamptz(json_integer_value(ts));
+			rec->time = alf_epoch_ms_to_timestamptz(ts);
 			koreai_span_add(rec->time, &nnew, &new_lo, &new_hi);
 		}
 		seen = lappend(seen, rec);
@@ -424,6 +428,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	json_t	   *logs;
 	json_t	   *more;
 	int			size = vs->request->page_size;
+	static const char *const path[] = {"auditlogs", NULL};
 
 	if (st->finished)
 		return false;
@@ -433,7 +438,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	st->pending = NULL;
 	vs->next_pending = NULL;
 	resp = alf_vendor_finish(vs, pending);
-	root = alf_parse_json_response(vs, resp, "the audit log");
+	root = alf_parse_record_page(vs, resp, "the audit log", path, batch);
 	logs = json_object_get(root, "auditlogs");
 	more = json_object_get(root, "moreAvailable");
 	if (!json_is_array(logs) && json_is_array(json_object_get(root, "errors")))
@@ -446,19 +451,18 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	if (json_is_true(more))
 	{
 		/* moreAvailable with nothing here would ask for the same emptiness forever */
-		if (json_array_size(logs) == 0)
+		if (batch->nrecords == 0)
 			alf_raise_protocol_error(vs, resp->display, "moreAvailable is true on an empty page");
 		/* the next page starts at (page + 1) * size: the rest of this one is lost */
-		if ((int) json_array_size(logs) < size)
+		if (batch->nrecords < size)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("Kore.ai returned a short page before the end of the audit log"),
 					 errdetail_internal("%s returned %d records where %d were asked for, with moreAvailable true; the records at the rest of that page's positions cannot be asked for.",
-										resp->display, (int) json_array_size(logs), size),
+										resp->display, batch->nrecords, size),
 					 errhint("If every page is this short, the vendor returns fewer records per page than asked: set page_size to that number; otherwise records vanished from the window during the scan: run the query again.")));
 	}
 
-	alf_batch_from_array(batch, logs);
 	koreai_skip_repeats(vs, st, batch, resp->display);
 	st->fetched += batch->nrecords;
 

@@ -19,6 +19,8 @@
 #include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
+#include "json_page.h"
+
 /*
  * jansson's json_t, declared here without <jansson.h>: that header clashes
  * with utils/builtins.h (both declare json_object), so only files that call
@@ -121,11 +123,23 @@ typedef struct AlfRequestSpec
 	const char *accept;			/* Accept header; NULL: application/json */
 } AlfRequestSpec;
 
+/*
+ * One vendor record: its JSON text, valid UTF-8 and valid JSON (a page's
+ * record is a span of the page; a CSV row is written as an object of
+ * strings).  Fields are found by walking it (tuple.c, alf_record_member),
+ * so no DOM is built per row.
+ */
+typedef struct AlfRecord
+{
+	const char *json;
+	size_t		len;
+} AlfRecord;
+
 /* A batch of records handed from a vendor to the core. */
 typedef struct AlfBatch
 {
 	int			nrecords;
-	json_t	  **records;		/* borrowed; kept alive by the batch context */
+	AlfRecord  *records;		/* text kept alive by the batch context */
 } AlfBatch;
 
 /* An option a vendor (or the core) accepts; validated by option.c. */
@@ -310,6 +324,8 @@ extern struct AlfHttpResponse *alf_vendor_finish(AlfVendorScan *vs,
 												 struct AlfHttpPending *pending);
 extern json_t *alf_parse_json_response(AlfVendorScan *vs, const struct AlfHttpResponse *resp,
 									   const char *what);
+extern json_t *alf_parse_record_page(AlfVendorScan *vs, const struct AlfHttpResponse *resp,
+									 const char *what, const char *const *path, AlfBatch *batch);
 extern void alf_raise_vendor_error(AlfVendorScan *vs, const struct AlfHttpResponse *resp,
 								   const char *what) pg_attribute_noreturn();
 extern void alf_raise_protocol_error(AlfVendorScan *vs, const char *what,
@@ -323,6 +339,10 @@ extern const char *alf_json_string_member(json_t *obj, const char *key);
 /* in encode.c */
 extern char *alf_base64(const char *data, size_t len);
 extern char *alf_base64url(const char *data, size_t len);
-extern void alf_batch_from_array(AlfBatch *batch, json_t *array);
+
+/* in record.c */
+extern bool alf_record_member(const AlfRecord *rec, const char *key, AlfJsonSpan *value);
+extern char *alf_json_span_text(const AlfJsonSpan *v);
+extern bool alf_json_span_int64(const AlfJsonSpan *v, int64 *result);
 
 #endif							/* ALF_VENDOR_H */

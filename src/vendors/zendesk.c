@@ -201,20 +201,16 @@ zendesk_show(AlfVendorScan *vs, ZendeskState *st, AlfBatch *batch)
 	AlfRequestSpec spec;
 	AlfHttpResponse *resp;
 	json_t	   *root;
-	json_t	   *record;
+	static const char *const path[] = {"audit_log", NULL};
 
 	st->finished = true;
 	zendesk_describe(vs->request, &spec);
 	resp = alf_vendor_request(vs, &spec, st->headers);
 	if (resp->status == 404)
 		return false;			/* no such record: no row */
-	root = alf_parse_json_response(vs, resp, "the audit log");
-	record = json_object_get(root, "audit_log");
-	if (!json_is_object(record))
+	root = alf_parse_record_page(vs, resp, "the audit log", path, batch);
+	if (!json_is_object(json_object_get(root, "audit_log")))
 		alf_raise_protocol_error(vs, resp->display, "no \"audit_log\" object in the response");
-	batch->nrecords = 1;
-	batch->records = palloc(sizeof(json_t *));
-	batch->records[0] = record;
 	return false;
 }
 
@@ -228,6 +224,7 @@ zendesk_next(AlfVendorScan *vs, AlfBatch *batch)
 	json_t	   *meta;
 	json_t	   *has_more;
 	const char *cursor;
+	static const char *const path[] = {"audit_logs", NULL};
 
 	if (st->finished)
 		return false;
@@ -249,14 +246,13 @@ zendesk_next(AlfVendorScan *vs, AlfBatch *batch)
 		resp = alf_vendor_request(vs, &spec, st->headers);
 	}
 
-	root = alf_parse_json_response(vs, resp, "the audit log");
+	root = alf_parse_record_page(vs, resp, "the audit log", path, batch);
 	logs = json_object_get(root, "audit_logs");
 	meta = json_object_get(root, "meta");
 	has_more = json_is_object(meta) ? json_object_get(meta, "has_more") : NULL;
 	if (!json_is_array(logs) || !json_is_boolean(has_more))
 		alf_raise_protocol_error(vs, resp->display,
 								 "expected \"audit_logs\" and \"meta.has_more\"");
-	alf_batch_from_array(batch, logs);
 	st->fetched += batch->nrecords;
 
 	if (!json_is_true(has_more))

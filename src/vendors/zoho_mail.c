@@ -367,6 +367,7 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 	char	   *pair;
 	ListCell   *lc;
 	MemoryContext old;
+	static const char *const path[] = {"data", "audit", NULL};
 
 	if (st->finished)
 		return false;
@@ -384,7 +385,7 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 		zoho_page_spec(vs, st, &spec);
 		resp = alf_vendor_request(vs, &spec, st->headers);
 	}
-	root = alf_parse_json_response(vs, resp, "the audit records");
+	root = alf_parse_record_page(vs, resp, "the audit records", path, batch);
 	st->token_trusted = true;
 
 	status = json_object_get(root, "status");
@@ -400,12 +401,12 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 		alf_raise_protocol_error(vs, resp->display, "\"data.audit\" is not an array");
 
 	/* no "audit" in a success envelope: no records */
-	if (!json_is_array(audit) || json_array_size(audit) == 0)
+	if (!json_is_array(audit) || batch->nrecords == 0)
 	{
 		st->finished = true;
+		batch->nrecords = 0;
 		return false;
 	}
-	alf_batch_from_array(batch, audit);
 	st->fetched += batch->nrecords;
 
 	entity_id = zoho_cursor(data, "lastEntityId");

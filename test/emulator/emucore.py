@@ -148,6 +148,8 @@ def common_keys(vendor_cls):
                       doc="time of the newest record (ISO-8601 or now)"),
         "gzip": Key(1, minimum=0, maximum=1,
                     doc="gzip bodies when the client sends Accept-Encoding: gzip"),
+        "json_style": Key("compact", "choice", choices=("compact", "pretty", "ascii"),
+                          doc="JSON bodies compact, pretty-printed, or with non-ASCII as \\u escapes"),
         "rate_limit_per_min": Key(vendor_cls.default_rate_limit_per_min, minimum=0,
                                   doc="the vendor's request limit per minute (0 = off)"),
     }
@@ -219,6 +221,25 @@ def json_response(status, obj, headers=None, content_type="application/json; cha
     """Compact UTF-8 JSON (non-ASCII kept as UTF-8, like most SaaS APIs)."""
     body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(status, body, content_type, headers)
+
+
+def restyle_json(resp, style):
+    """Re-serialize a JSON body in another plausible style (config json_style):
+    pretty (indented, spaces after separators) or ascii (non-ASCII as \\u
+    escapes, surrogate pairs beyond the BMP).  Bodies that are not JSON (or
+    deliberately broken) are left alone."""
+    if (style == "compact" or resp is None or not resp.body
+            or "json" not in (resp.content_type or "")):
+        return
+    try:
+        obj = json.loads(resp.body.decode("utf-8"))
+    except ValueError:
+        return
+    if style == "pretty":
+        text = json.dumps(obj, ensure_ascii=False, indent=2)
+    else:
+        text = json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+    resp.body = text.encode("utf-8")
 
 
 def text_response(status, text, headers=None, content_type="text/plain; charset=utf-8"):
@@ -710,6 +731,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 resp = None
             else:
                 resp = self._vendor_response(req, fault)
+                restyle_json(resp, cfg["json_style"])
                 if fault == "cut":
                     resp.body = resp.body[:len(resp.body) // 2]
                 if (cfg["gzip"] and resp.body

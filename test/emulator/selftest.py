@@ -720,6 +720,26 @@ def test_gzip(t, cl):
     cl.reset()
 
 
+def test_json_style(t, cl):
+    cl.reset()
+    path = LIST + "?page[size]=50"
+    compact = cl.get(path).body
+    t.check("compact: no spaces, non-ASCII as UTF-8",
+            b'": ' not in compact and b"\\u" not in compact
+            and any(b > 127 for b in compact), compact[:200])
+    cl.config(json_style="pretty")
+    pretty = cl.get(path).body
+    t.check("pretty: indented, the same document",
+            b'\n  "' in pretty and json.loads(pretty) == json.loads(compact), pretty[:200])
+    cl.config(json_style="ascii")
+    ascii_ = cl.get(path).body
+    t.check("ascii: only ASCII bytes, \\u escapes, the same document",
+            all(b < 128 for b in ascii_) and b"\\u" in ascii_
+            and json.loads(ascii_) == json.loads(compact), ascii_[:200])
+    t.eq("errors keep their status", cl.get(LIST + "?page[size]=500").status, 400)
+    cl.reset()
+
+
 def test_keepalive(t, cl):
     cl.reset()
     c = cl.conn()
@@ -2808,7 +2828,7 @@ def main():
         steps = [(fn, (t, cl, all_recs)) for fn in (test_cursor, test_offset, test_filters,
                                                     test_show)]
         steps += [(fn, (t, cl)) for fn in (test_auth, test_export, test_rate_limit, test_faults,
-                                           test_gzip, test_keepalive, test_log,
+                                           test_gzip, test_json_style, test_keepalive, test_log,
                                            test_config_reset, test_concurrency)]
         for fn, args in steps:
             try:

@@ -12,6 +12,11 @@
  * src/tuple.c does for the time column.  A crash or sanitizer report here
  * is a bug either in jansson's handling of our flags or in the walk.
  *
+ * The same bytes also go through the page scanner that reads record pages
+ * since (src/json_page.c), after the UTF-8 repair that comes before it in
+ * vscan.c alf_parse_record_page; scan_page() walks every value the way
+ * tuple.c and record.c do.
+ *
  * Properties, besides memory and UB safety:
  * - a failed parse reports a terminated error text and a line >= 1 (the
  *   DETAIL of alf_parse_json_response prints them);
@@ -24,7 +29,9 @@
 
 #include <jansson.h>
 
+#include "json_page.h"
 #include "timeparse.h"
+#include "utf8_repair.h"
 
 static const char *
 string_member(json_t *obj, const char *key)	/* vscan.c alf_json_string_member */
@@ -194,6 +201,90 @@ walk_error_body(const char *buf, size_t len)
 	json_decref(root);
 }
 
+/* json_page.c: every value of validated text, walked and de-escaped */
+static void
+scan_walk(const AlfJsonSpan *v, int depth)
+{
+	AlfJsonIter it;
+	AlfJsonSpan key;
+	AlfJsonSpan member;
+	char	   *out;
+	size_t		n;
+
+	FUZZ_CHECK(depth <= ALF_JSON_MAX_DEPTH);
+	if (v->kind == ALF_JSON_STRING)
+	{
+		out = malloc(v->len + 1);
+		n = alf_json_unescape(v, out);
+		FUZZ_CHECK(n <= v->len);
+		FUZZ_CHECK(memchr(out, '\0', n) == NULL);	/* \u0000 never becomes NUL */
+		free(out);
+		return;
+	}
+	if (v->kind == ALF_JSON_OBJECT)
+	{
+		alf_json_iter_begin(&it, v);
+		while (alf_json_object_next(&it, &key, &member))
+		{
+			FUZZ_CHECK(key.kind == ALF_JSON_STRING);
+			scan_walk(&key, depth + 1);
+			scan_walk(&member, depth + 1);
+		}
+		FUZZ_CHECK(it.p == v->p + v->len - 1);	/* at the closing bracket */
+	}
+	else if (v->kind == ALF_JSON_ARRAY)
+	{
+		alf_json_iter_begin(&it, v);
+		while (alf_json_array_next(&it, &member))
+			scan_walk(&member, depth + 1);
+		FUZZ_CHECK(it.p == v->p + v->len - 1);
+	}
+	if (v->kind == ALF_JSON_OBJECT || v->kind == ALF_JSON_ARRAY)
+	{
+		size_t		erroff;
+		const char *msg;
+
+		/* a container's span is itself valid, and so is its compact form */
+		out = malloc(v->len + 1);
+		n = alf_json_compact(v->p, v->len, out);
+		FUZZ_CHECK(n <= v->len);
+		FUZZ_CHECK(alf_json_validate(v->p, v->len, &erroff, &msg));
+		FUZZ_CHECK(alf_json_validate(out, n, &erroff, &msg));
+		free(out);
+	}
+}
+
+/* vscan.c alf_parse_record_page: repair, validate, walk */
+static void
+scan_page(const char *buf, size_t size)
+{
+	char	   *text = malloc(ALF_UTF8_REPAIR_MAX(size) + 1);
+	size_t		len = alf_utf8_repair(buf, size, text, 1, NULL);
+	size_t		erroff = 0;
+	const char *msg = NULL;
+	json_error_t jerr;
+	json_t	   *j;
+	AlfJsonSpan root;
+
+	text[len] = '\0';
+	if (alf_json_validate(text, len, &erroff, &msg))
+	{
+		const char *end = alf_json_value_at(text, &root);
+
+		FUZZ_CHECK(end <= text + len);
+		scan_walk(&root, 0);
+	}
+	else
+	{
+		FUZZ_CHECK(msg != NULL && erroff <= len);
+		/* what jansson reads, the scanner reads (short of jansson's deeper nesting) */
+		j = len <= 2 * ALF_JSON_MAX_DEPTH ?
+			json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr) : NULL;
+		FUZZ_CHECK(j == NULL);
+	}
+	free(text);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -205,6 +296,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		id[64];
 
 	walk_error_body(buf, size);
+	scan_page(buf, size);
 
 	/* vscan.c alf_parse_json_response */
 	root = json_loadb(buf, size, JSON_DECODE_ANY, &jerr);
