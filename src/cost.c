@@ -36,9 +36,17 @@
 #include "auditlog_fdw.h"
 
 /* records a day when the option rows_per_day is not set */
-#define ALF_DEFAULT_ROWS_PER_DAY		1000.0
-/* planner cost units of one vendor request (request_cost) */
-#define ALF_DEFAULT_REQUEST_COST		1000.0
+#define ALF_DEFAULT_ROWS_PER_DAY		100.0
+
+/*
+ * Planner cost units of one vendor request (request_cost): as much as
+ * turning 5,000 records into rows, the low end of what a 50-500 ms round
+ * trip is worth.  Not more, because PostgreSQL decides on JIT compilation
+ * from the same costs (jit_above_cost 100,000), and waiting on a vendor is
+ * no CPU work that JIT could speed up: with these defaults even a year of
+ * history stays below it.
+ */
+#define ALF_DEFAULT_REQUEST_COST		100.0
 /* history assumed when a vendor keeps records indefinitely */
 #define ALF_DEFAULT_HISTORY_DAYS		365.0
 /* requests of one report job: create, (at least) one poll, download */
