@@ -10,7 +10,7 @@ EXTENSION = auditlog_fdw
 DATA = auditlog_fdw--0.1.sql auditlog_fdw--0.1--0.2.sql auditlog_fdw--0.2--0.3.sql
 
 # pg_regress against the vendor emulator; test/run-tests.sh sets it all up
-REGRESS = setup options vendor_time zendesk_scan zendesk_pushdown zendesk_errors koreai zoho_mail zscaler resolver pushdown_policy robustness security faults json_style async concurrency budget sync
+REGRESS = setup options vendor_time zendesk_scan zendesk_pushdown zendesk_errors koreai zoho_mail zscaler resolver pushdown_policy robustness security faults pushdown_cost json_style async concurrency budget sync
 
 PKG_CONFIG ?= pkg-config
 PG_CPPFLAGS = -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags libcurl jansson)

@@ -10,8 +10,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "access/reloptions.h"
 #include "executor/execAsync.h"
 #include "foreign/fdwapi.h"
@@ -36,12 +34,6 @@ PG_FUNCTION_INFO_V1(auditlog_fdw_validator);
 
 void		_PG_init(void);
 
-/* Rows a scan is assumed to return before selectivity: an audit log is big. */
-#define ALF_BASE_ROWS		10000.0
-/* Costs: one vendor request is expensive next to a row. */
-#define ALF_REQUEST_COST	1000.0
-#define ALF_ROW_COST		0.01
-
 void
 _PG_init(void)
 {
@@ -52,16 +44,21 @@ _PG_init(void)
 	alf_guc_init();
 }
 
+/*
+ * Size from the pushed time range and filters (cost.c).  A LIMIT of a
+ * single-table query whose conditions all go to the vendor lets the scan
+ * ask for pages of just that many rows and stop there (the hint is dropped
+ * again in GetForeignPlan when a sort above the scan needs every row).
+ */
 static void
 alfGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	AlfRelInfo *info = alf_classify_quals(root, baserel, foreigntableid);
-	Selectivity sel = clauselist_selectivity(root, baserel->baserestrictinfo, 0,
-											 JOIN_INNER, NULL);
 
 	baserel->fdw_private = info;
-	baserel->rows = clamp_row_est(ALF_BASE_ROWS * sel);
-	/* a LIMIT of a single-table query lets the scan ask for smaller pages */
+	alf_estimate_scan(root, baserel, info, info->pushed, info->local_only, &info->estimate);
+	baserel->tuples = clamp_row_est(info->estimate.range_rows);
+	baserel->rows = info->estimate.rows;
 	if (bms_membership(root->all_baserels) == BMS_SINGLETON && info->local_only == NIL)
 		info->limit_hint = root->limit_tuples;
 }
@@ -69,11 +66,11 @@ alfGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 /*
  * Parameterized paths: for a join on a column the vendor filters by
  * equality, a nested loop can ask the vendor once per outer row instead of
- * reading everything.  Each rescan costs a request, so the planner picks it
- * only for few outer rows.
+ * reading everything.  Rows and requests are per outer row, so the planner
+ * takes it when few outer rows cost fewer requests than one full scan.
  */
 static void
-alf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info, int page)
+alf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info)
 {
 	ListCell   *lc;
 	List	   *seen = NIL;
@@ -84,17 +81,18 @@ alf_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info, in
 		Relids		required_outer = bms_union(bms_difference(ri->clause_relids, baserel->relids),
 											   baserel->lateral_relids);
 		ParamPathInfo *ppi;
-		double		rows;
+		List	   *pushed;
+		List	   *local;
+		AlfCostEstimate est;
 
 		if (bms_is_empty(required_outer) || list_member(seen, required_outer))
 			continue;
 		seen = lappend(seen, required_outer);
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
-		rows = clamp_row_est(ppi->ppi_rows);
+		pushed = alf_param_pushdown(baserel, info, ppi->ppi_clauses, &local);
+		alf_estimate_scan(root, baserel, info, pushed, local, &est);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, rows, ALF_REQUEST_COST,
-										 ALF_REQUEST_COST + ceil(rows / page) * ALF_REQUEST_COST +
-										 rows * ALF_ROW_COST,
+				 create_foreignscan_path(root, baserel, NULL, est.rows, est.startup, est.total,
 										 NIL, required_outer, NULL,
 										 list_make1_int(ALF_SORT_NONE)));
 	}
@@ -104,23 +102,20 @@ static void
 alfGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	AlfRelInfo *info = (AlfRelInfo *) baserel->fdw_private;
-	int			page = info->opts->vendor->max_page_size > 0 ?
-		alf_effective_page_size(info->opts->vendor, info->opts, -1) : 1000;
-	Cost		startup = ALF_REQUEST_COST;
-	Cost		total = startup + ceil(baserel->rows / page) * ALF_REQUEST_COST +
-		baserel->rows * ALF_ROW_COST;
+	AlfCostEstimate *est = &info->estimate;
 	AlfSortDir	dir;
 	List	   *pathkeys;
 
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
-													   startup, total, NIL, NULL, NULL,
-													   list_make1_int(ALF_SORT_NONE)));
+													   est->startup, est->total, NIL, NULL,
+													   NULL, list_make1_int(ALF_SORT_NONE)));
+	/* the vendor sorts for free */
 	pathkeys = alf_time_pathkeys(root, baserel, info, &dir);
 	if (pathkeys != NIL)
 		add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
-														   startup, total, pathkeys, NULL,
-														   NULL, list_make1_int(dir)));
-	alf_add_param_paths(root, baserel, info, page);
+														   est->startup, est->total, pathkeys,
+														   NULL, NULL, list_make1_int(dir)));
+	alf_add_param_paths(root, baserel, info);
 }
 
 static ForeignScan *
@@ -142,7 +137,8 @@ alfGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	/* a parameterized scan also sends the join values it is given */
 	if (best_path->path.param_info)
 	{
-		pushed = alf_param_pushdown(baserel, info, best_path->path.param_info->ppi_clauses);
+		pushed = alf_param_pushdown(baserel, info, best_path->path.param_info->ppi_clauses,
+									 NULL);
 		limit_hint = -1;
 	}
 	alf_explain_texts(pushed, info->held, info->local_only, baserel->relid, foreigntableid,

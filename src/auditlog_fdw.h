@@ -77,6 +77,19 @@ typedef struct AlfQual
 	RestrictInfo *rinfo;
 } AlfQual;
 
+/* in cost.c: estimates of one path */
+typedef struct AlfCostEstimate
+{
+	double		days;			/* length of the pushed time range */
+	double		range_rows;		/* records in that range */
+	double		fetched;		/* records the vendor returns */
+	double		rows;			/* rows after the local conditions */
+	double		requests;		/* vendor requests (per outer row when
+								 * parameterized) */
+	Cost		startup;
+	Cost		total;
+} AlfCostEstimate;
+
 typedef struct AlfRelInfo
 {
 	AlfOptions *opts;
@@ -92,6 +105,7 @@ typedef struct AlfRelInfo
 								 * only for an unconfirmed spelling */
 	double		limit_hint;
 	List	   *attrs_used;		/* attnums the query reads (all if whole row) */
+	AlfCostEstimate estimate;	/* of the unparameterized scan */
 } AlfRelInfo;
 
 extern int	alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int attno,
@@ -99,7 +113,8 @@ extern int	alf_column_for_attribute(const AlfVendor *vendor, Relation rel, int a
 extern AlfRelInfo *alf_classify_quals(PlannerInfo *root, RelOptInfo *baserel,
 									  Oid foreigntableid);
 extern List *alf_join_clauses(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info);
-extern List *alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses);
+extern List *alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses,
+								List **local);
 extern List *alf_time_pathkeys(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info,
 							   AlfSortDir *dir);
 
@@ -138,6 +153,11 @@ extern AlfScanRequest *alf_build_explain_request(const AlfVendor *vendor,
 extern List *alf_array_texts(Datum array, Oid elemtype);
 extern int	alf_effective_page_size(const AlfVendor *vendor, const AlfOptions *opts,
 									double limit_hint);
+extern TimestampTz alf_datum_to_timestamptz(Datum value, Oid type);
+
+/* in cost.c */
+extern void alf_estimate_scan(PlannerInfo *root, RelOptInfo *baserel, const AlfRelInfo *info,
+							  List *pushed, List *local, AlfCostEstimate *est);
 
 /* in tuple.c */
 typedef struct AlfTupleBuilder AlfTupleBuilder;

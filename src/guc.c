@@ -2,7 +2,9 @@
  * guc.c
  *	  Operational settings: auditlog_fdw.log_requests (log each vendor
  *	  request, redacted, at a chosen level) and auditlog_fdw.report_progress
- *	  (a NOTICE per finished report job of an asynchronous flow).
+ *	  (a NOTICE per finished report job of an asynchronous flow), and
+ *	  auditlog_fdw.require_time_bound (a scan without a pushed time bound is
+ *	  an error instead of a pull of the whole history).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,6 +30,7 @@ static const struct config_enum_entry alf_log_level_options[] = {
 
 static int	alf_log_requests = 0;
 static bool alf_report_progress = false;
+bool		alf_require_time_bound = false;
 
 void
 alf_guc_init(void)
@@ -41,6 +44,12 @@ alf_guc_init(void)
 	DefineCustomBoolVariable("auditlog_fdw.report_progress",
 							 "Sends a NOTICE as each report job of an asynchronous flow finishes.",
 							 NULL, &alf_report_progress, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("auditlog_fdw.require_time_bound",
+							 "Refuses a foreign scan that sends the vendor no time bound.",
+							 "Without a condition on the time column a scan reads the "
+							 "vendor's whole history; lookups by record id are exempt.",
+							 &alf_require_time_bound, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("auditlog_fdw");
 }

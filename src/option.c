@@ -44,6 +44,9 @@ static const AlfOptionDef core_options[] = {
 	{"column_name", ALF_WHERE_COLUMN, ALF_OPTKIND_STRING, 0, 0, NULL, false, false},
 	{"push_unconfirmed_filters", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
 	{"async_capable", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_BOOL, 0, 0, NULL, false, false},
+	/* planner estimates (cost.c) */
+	{"rows_per_day", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 1, 1000000000, NULL, false, false},
+	{"request_cost", ALF_WHERE_SERVER | ALF_WHERE_TABLE, ALF_OPTKIND_INT, 0, 1000000000, NULL, false, false},
 };
 
 #define ALF_DEFAULT_TIMEOUT_MS	30000

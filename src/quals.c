@@ -602,10 +602,11 @@ alf_join_clauses(PlannerInfo *root, RelOptInfo *baserel, AlfRelInfo *info)
 
 /*
  * The quals pushed for a parameterized scan: the base ones plus those of
- * the join clauses (ppi_clauses) the vendor accepts.
+ * the join clauses (ppi_clauses) the vendor accepts.  With local, also the
+ * conditions (RestrictInfo *) only checked here: base or join.
  */
 List *
-alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses)
+alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses, List **local)
 {
 	List	   *matched = list_copy(info->matched);
 	List	   *pushed = NIL;
@@ -627,5 +628,14 @@ alf_param_pushdown(RelOptInfo *baserel, AlfRelInfo *info, List *ppi_clauses)
 		}
 	}
 	alf_choose_pushdown(info, matched, &pushed, NULL, NULL);
+	if (local)
+	{
+		List	   *sent = NIL;
+
+		foreach(lc, pushed)
+			sent = lappend(sent, ((AlfQual *) lfirst(lc))->rinfo);
+		*local = list_difference_ptr(list_concat_copy(baserel->baserestrictinfo, ppi_clauses),
+									 sent);
+	}
 	return pushed;
 }

@@ -14,15 +14,18 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "access/table.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 
 #include "auditlog_fdw.h"
+#include "guc.h"
 #include "vendor_text.h"
 
 /* 1970-01-01 00:00:00 UTC as a TimestampTz */
@@ -39,7 +42,7 @@ alf_effective_page_size(const AlfVendor *vendor, const AlfOptions *opts, double 
 	return Max(size, 1);
 }
 
-static TimestampTz
+TimestampTz
 alf_datum_to_timestamptz(Datum value, Oid type)
 {
 	int			overflow = 0;
@@ -245,6 +248,53 @@ alf_datum_text(Datum value, Oid type)
 	return OidOutputFunctionCall(outfunc, value);
 }
 
+/*
+ * auditlog_fdw.require_time_bound: refuse a request with neither time bound
+ * from the query.  Checked when the scan starts, not at plan time, so that
+ * plain EXPLAIN still shows such a plan, and a scan never started (an empty
+ * outer side, a pruned branch) is no error.  A lookup by the vendor's record
+ * id (one value, e.g. Zendesk's show endpoint) reads one record and is
+ * exempt.  53400 (configuration_limit_exceeded): a setting refuses the
+ * work, as temp_file_limit does.
+ */
+static void
+alf_check_time_bound(const AlfVendor *vendor, const AlfOptions *opts, const AlfScanRequest *req)
+{
+	const char *time_column = vendor->columns[vendor->time_column].name;
+	ListCell   *lc;
+	Relation	rel;
+	int			attno;
+
+	if (!alf_require_time_bound || req->lower.from_query || req->upper.from_query)
+		return;
+	foreach(lc, req->filters)
+	{
+		AlfColumnFilter *f = (AlfColumnFilter *) lfirst(lc);
+
+		if (vendor->id_column && f->nvalues == 1 &&
+			strcmp(vendor->columns[f->column].name, vendor->id_column) == 0)
+			return;
+	}
+	/* name the table's own column for the time field, if it has one */
+	rel = table_open(opts->tableid, NoLock);
+	for (attno = 1; attno <= RelationGetDescr(rel)->natts; attno++)
+		if (!TupleDescAttr(RelationGetDescr(rel), attno - 1)->attisdropped &&
+			alf_column_for_attribute(vendor, rel, attno, true) == vendor->time_column)
+		{
+			time_column = pstrdup(NameStr(TupleDescAttr(RelationGetDescr(rel), attno - 1)->attname));
+			break;
+		}
+	table_close(rel, NoLock);
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("scan of foreign table \"%s\" has no time bound",
+					get_rel_name(opts->tableid)),
+			 errdetail("auditlog_fdw.require_time_bound is on, and no condition on %s was sent to %s, so the scan would read its whole history.",
+					   time_column, vendor->display_name),
+			 errhint("Add a condition such as %s >= now() - interval '1 day', or set auditlog_fdw.require_time_bound to off.",
+					 time_column)));
+}
+
 AlfScanRequest *
 alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanPrivate *pp,
 					   Datum *values, bool *nulls, TimestampTz now, bool *empty)
@@ -278,6 +328,8 @@ alf_build_scan_request(const AlfVendor *vendor, const AlfOptions *opts, AlfPlanP
 	foreach(lc, req->filters)
 		if (((AlfColumnFilter *) lfirst(lc))->nvalues == 0)
 			*empty = true;
+	if (!*empty)
+		alf_check_time_bound(vendor, opts, req);
 	if (!alf_clamp_time_bounds(vendor, req))
 		*empty = true;
 	alf_pin_range(vendor, req, now, empty);
