@@ -69,7 +69,7 @@ SELECT (SELECT count(*) FROM cc_zd_all WHERE created_at = :'zd_t') AS zd_tied,
 -- lower bounds (sub-windows), and whether one sub-window starts at t (the
 -- vendor's lower bound parameter for t, widened as always: tie_param)
 CREATE FUNCTION cc_check(srv text, tbl text, col text, local text, t timestamptz,
-                         vendor text, bound_re text, tie_param text)
+                         vendor text, bound_re text, tie_param text, lo_param text, hi_param text)
 RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
 LANGUAGE plpgsql AS $$
 DECLARE c int;
@@ -84,7 +84,11 @@ BEGIN
     SELECT count(*), count(DISTINCT substring(l.line from bound_re)),
            coalesce(bool_or(substring(l.line from bound_re) = tie_param), false)
       INTO requests, windows, tie_on_boundary
-      FROM emu_log(vendor) l WHERE l.line NOT LIKE '%/oauth/%';
+      FROM emu_log(vendor) l
+     WHERE l.line NOT LIKE '%/oauth/%'
+       -- only this scan's sub-windows: a request an earlier scan of this
+       -- backend abandoned may still be sent while this one drives curl
+       AND substring(l.line from bound_re) BETWEEN lo_param AND hi_param;
     RETURN NEXT;
   END LOOP;
   EXECUTE format('ALTER SERVER %I OPTIONS (DROP concurrency)', srv);
@@ -96,18 +100,24 @@ RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, ti
 LANGUAGE sql AS $$
   SELECT * FROM cc_check('cc_zd', 'cc.zendesk_audit', 'created_at', 'cc_zd_all', t, 'zendesk',
                          'filter\[created_at\]\[\]=([^&]*)',
-                         to_char((t - interval '1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) $$;
+                         to_char((t - interval '1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                         to_char((t - interval '5 days 1 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                         to_char((t + interval '5 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) $$;
 CREATE FUNCTION cc_kore(t timestamptz)
 RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
 LANGUAGE sql AS $$
   SELECT * FROM cc_check('cc_kore', 'cc.koreai_audit', 'date_time', 'cc_kore_all', t, 'koreai',
                          'fromDate=([^&]*)',
-                         to_char((t - interval '1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) $$;
+                         to_char((t - interval '1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                         to_char((t - interval '5 days 1 ms') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                         to_char((t + interval '5 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) $$;
 CREATE FUNCTION cc_zoho(t timestamptz)
 RETURNS TABLE (concurrency int, result text, requests bigint, windows bigint, tie_on_boundary bool)
 LANGUAGE sql AS $$
   SELECT * FROM cc_check('cc_zoho', 'cc.zoho_mail_audit', 'request_time', 'cc_zoho_all', t, 'zoho_mail',
-                         'startTime=([^&]*)', ((extract(epoch FROM t) * 1000)::bigint - 1)::text) $$;
+                         'startTime=([^&]*)', ((extract(epoch FROM t) * 1000)::bigint - 1)::text,
+                         ((extract(epoch FROM t - interval '5 days') * 1000)::bigint - 1)::text,
+                         ((extract(epoch FROM t + interval '5 days') * 1000)::bigint)::text) $$;
 -- unordered: the first page is a probe; as more pages exist, the range runs
 -- as `concurrency` equal sub-windows (the probe's rows are read again by
 -- them: their order is not known)
