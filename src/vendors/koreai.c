@@ -34,8 +34,8 @@
  * retention at its old end, so a window starting within the retention
  * period is safe.
  *
- * The first page is requested in begin_scan, and with concurrency >= 2 the
- * next page as soon as this one is read (its offset is known, but asking
+ * The first page is requested in begin_scan, and the next page as soon as
+ * this one is read (still one request in flight: this one has arrived) (its offset is known, but asking
  * earlier would keep pages further apart in time, so more records could
  * arrive between them).
  *
@@ -477,7 +477,7 @@ koreai_next(AlfVendorScan *vs, AlfBatch *batch)
 	}
 	st->page++;
 	/* the next page now, unless LIMIT is probably met or this is the probe */
-	if (vs->concurrency >= 2 && !vs->probe &&
+	if (!vs->probe &&
 		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
 		koreai_start_page(vs, st);
 	return true;

@@ -5,9 +5,9 @@
  *
  * Flow: page[size] + page[after]=meta.after_cursor until meta.has_more is
  * false.  The first page is requested in begin_scan (so the pages of
- * concurrent sub-windows, chains.c, are in flight together); with
- * concurrency >= 2 the next page is requested as soon as its cursor is
- * known, while the current page is turned into tuples.
+ * concurrent sub-windows, chains.c, are in flight together); the next
+ * page is requested as soon as its cursor is known (one request in flight
+ * per chain, as the page before it has arrived), while the current page is turned into tuples.
  * created_at bounds are sent widened by one second because their
  * inclusivity is not documented; the core drops the extra rows.
  *-------------------------------------------------------------------------
@@ -271,7 +271,7 @@ zendesk_next(AlfVendorScan *vs, AlfBatch *batch)
 	 * Ask for the next page now, unless LIMIT is probably satisfied, or this
 	 * page is the core's probe (it may split the range instead).
 	 */
-	if (vs->concurrency >= 2 && !vs->probe &&
+	if (!vs->probe &&
 		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
 	{
 		/* the spec may live in the batch context: the request is copied */

@@ -18,8 +18,9 @@
  * was sent, or a cursor pair seen before, means the vendor ignored them:
  * an error, not an endless loop nor a silently short result.  Both time bounds are always sent (the scan pins "now"),
  * widened by 1 ms since their inclusivity is unknown.  The first page is
- * requested in begin_scan; with concurrency >= 2 the next one as soon as
- * the cursors of this one are known.
+ * requested in begin_scan, the next one as soon as the cursors of this one
+ * are known (one request in flight: this one has arrived), so a scan under
+ * an asynchronous Append never waits on a request it could have sent.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -451,7 +452,7 @@ zoho_next(AlfVendorScan *vs, AlfBatch *batch)
 	st->seen_cursors = lappend(st->seen_cursors, pstrdup(pair));
 	MemoryContextSwitchTo(old);
 	/* the next page now, unless LIMIT is probably met or this is the probe */
-	if (vs->concurrency >= 2 && !vs->probe &&
+	if (!vs->probe &&
 		!(vs->request->limit_hint > 0 && st->fetched >= vs->request->limit_hint))
 		zoho_start_page(vs, st);
 	return true;
