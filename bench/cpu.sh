@@ -23,17 +23,12 @@
 # prints the top entries by library and by symbol.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALF_ROOT"
 ROWS=${ALF_CPU_ROWS:-200000}
 MEM_ROWS=${ALF_MEM_ROWS:-10000 1000000}
-alf_os_user >/dev/null
-alf_mktemp_dir BENCH
-alf_cleanup_install
-chown "$ALF_OS_USER": "$BENCH"
-alf_cluster_init "$BENCH/pg" "$(free_port)" >/dev/null
-alf_cluster_start "$BENCH/pg"
+bench_cluster
 ALF_CLUSTERS+=("$BENCH/pg")
-alf_cluster_env "$BENCH/pg"
 alf_emu_start "$BENCH/ports" "$BENCH/emu.log" --vendors zendesk
 alf_on_exit_hook() { alf_emu_stop; alf_cluster_stop "$BENCH/pg"; }
 BASE="http://127.0.0.1:$EMU_ZENDESK_PORT"

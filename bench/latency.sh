@@ -18,14 +18,9 @@
 #   vendor=V mode=M seconds=S rows=R ratio=S/baseline
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALF_ROOT"
-alf_os_user >/dev/null
-alf_mktemp_dir BENCH
-alf_cleanup_install
-chown "$ALF_OS_USER": "$BENCH"
-alf_cluster_init "$BENCH/pg" "$(free_port)" >/dev/null
-alf_cluster_start "$BENCH/pg"
-alf_cluster_env "$BENCH/pg"
+bench_cluster
 alf_emu_start "$BENCH/ports" "$BENCH/emu.log" --vendors zendesk,koreai,zoho_mail
 emu() { curl -fsS --noproxy '*' "http://127.0.0.1:$1$2" >/dev/null; }
 
@@ -64,19 +59,7 @@ echo "vendor=zendesk mode=sequential-paging seconds=$base_s rows=${baseline#* } 
 
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION auditlog_fdw;
-CREATE SERVER zd FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1:$EMU_ZENDESK_PORT');
-CREATE USER MAPPING FOR CURRENT_USER SERVER zd OPTIONS (oauth_token 'zd-test-oauth');
-CREATE SERVER kore FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'koreai', base_url 'http://127.0.0.1:$EMU_KOREAI_PORT', min_request_interval_ms '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER kore
-  OPTIONS (client_id 'cs-kore-test-client', client_secret 'kore-test-secret-0123456789');
-CREATE SERVER zoho FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'zoho_mail', base_url 'http://127.0.0.1:$EMU_ZOHO_MAIL_PORT',
-           accounts_url 'http://127.0.0.1:$EMU_ZOHO_MAIL_PORT', zoid '57047751',
-           min_request_interval_ms '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER zoho
-  OPTIONS (client_id 'zoho-test-client', client_secret 'zoho-test-secret', refresh_token 'zoho-test-refresh');
+$(bench_paging_servers_sql)
 IMPORT FOREIGN SCHEMA audit LIMIT TO (zendesk_audit) FROM SERVER zd INTO public;
 IMPORT FOREIGN SCHEMA audit LIMIT TO (koreai_audit) FROM SERVER kore INTO public;
 IMPORT FOREIGN SCHEMA audit LIMIT TO (zoho_mail_audit) FROM SERVER zoho INTO public;

@@ -13,15 +13,10 @@
 # 5 and with 50,000 local rows (the plan the planner chose is printed too).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALF_ROOT"
 LATENCY_MS=${LATENCY_MS:-50}
-alf_os_user >/dev/null
-alf_mktemp_dir BENCH
-alf_cleanup_install
-chown "$ALF_OS_USER": "$BENCH"
-alf_cluster_init "$BENCH/pg" "$(free_port)" >/dev/null
-alf_cluster_start "$BENCH/pg"
-alf_cluster_env "$BENCH/pg"
+bench_cluster
 alf_emu_start "$BENCH/ports" "$BENCH/emu.log" --anchor now
 emu() { curl -fsS --noproxy '*' "http://127.0.0.1:$1$2"; }
 
@@ -33,18 +28,7 @@ emu "$EMU_RESOLVER_PORT" "/_emu/config?job_delay_ms=0&latency_ms=$LATENCY_MS" >/
 
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION auditlog_fdw;
-CREATE SERVER zd FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'zendesk', base_url 'http://127.0.0.1:$EMU_ZENDESK_PORT');
-CREATE USER MAPPING FOR CURRENT_USER SERVER zd OPTIONS (oauth_token 'zd-test-oauth');
-CREATE SERVER kore FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'koreai', base_url 'http://127.0.0.1:$EMU_KOREAI_PORT', min_request_interval_ms '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER kore
-  OPTIONS (client_id 'cs-kore-test-client', client_secret 'kore-test-secret-0123456789');
-CREATE SERVER zoho FOREIGN DATA WRAPPER auditlog_fdw
-  OPTIONS (vendor 'zoho_mail', base_url 'http://127.0.0.1:$EMU_ZOHO_MAIL_PORT',
-           accounts_url 'http://127.0.0.1:$EMU_ZOHO_MAIL_PORT', zoid '57047751', min_request_interval_ms '0');
-CREATE USER MAPPING FOR CURRENT_USER SERVER zoho
-  OPTIONS (client_id 'zoho-test-client', client_secret 'zoho-test-secret', refresh_token 'zoho-test-refresh');
+$(bench_paging_servers_sql)
 CREATE SERVER zs FOREIGN DATA WRAPPER auditlog_fdw
   OPTIONS (vendor 'zscaler', base_url 'http://127.0.0.1:$EMU_ZSCALER_PORT', poll_interval_ms '10');
 CREATE USER MAPPING FOR CURRENT_USER SERVER zs

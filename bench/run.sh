@@ -12,14 +12,9 @@
 # extension's cost from above.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALF_ROOT"
-alf_os_user >/dev/null
-alf_mktemp_dir BENCH
-alf_cleanup_install
-chown "$ALF_OS_USER": "$BENCH"
-alf_cluster_init "$BENCH/pg" "$(free_port)" >/dev/null
-alf_cluster_start "$BENCH/pg"
-alf_cluster_env "$BENCH/pg"
+bench_cluster
 alf_emu_start "$BENCH/ports" "$BENCH/emu.log" --vendors zendesk
 emu() { curl -fsS --noproxy '*' "http://127.0.0.1:$EMU_ZENDESK_PORT$1" >/dev/null; }
 

@@ -13,16 +13,11 @@
 # scan and rescan paid before the cache: one TCP + TLS handshake each.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../test/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ALF_ROOT"
 SCANS=${ALF_BENCH_SCANS:-30}
-alf_os_user >/dev/null
-alf_mktemp_dir BENCH
-alf_cleanup_install
-chown "$ALF_OS_USER": "$BENCH"
+bench_cluster
 chmod 755 "$BENCH"
-alf_cluster_init "$BENCH/pg" "$(free_port)" >/dev/null
-alf_cluster_start "$BENCH/pg"
-alf_cluster_env "$BENCH/pg"
 (
     cd "$BENCH"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
