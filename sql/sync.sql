@@ -169,10 +169,14 @@ SELECT auditlog_fdw.create_unified_view('wh.none', ARRAY[]::regclass[]);
 -- materialized views over a foreign table refresh from the vendor
 CREATE MATERIALIZED VIEW wh.zd_mv AS SELECT id, created_at, action FROM wh.zendesk_audit;
 CREATE UNIQUE INDEX ON wh.zd_mv (id);
+-- (a request of an earlier scan may still be in the emulator: let it land
+-- before the log is cleared; the refreshes send no action filter)
+SELECT pg_sleep(0.3);
 SELECT emu_clear('zendesk');
 REFRESH MATERIALIZED VIEW wh.zd_mv;
 REFRESH MATERIALIZED VIEW CONCURRENTLY wh.zd_mv;
-SELECT count(*) FILTER (WHERE line NOT LIKE '%page[after]=%') AS full_scans FROM emu_log('zendesk');
+SELECT count(*) FILTER (WHERE line NOT LIKE '%page[after]=%' AND line NOT LIKE '%filter[action]%') AS full_scans
+  FROM emu_log('zendesk');
 SELECT same_rows('SELECT id, created_at, action FROM wh.zendesk_audit', 'wh.zendesk_audit', 'wh.zd_mv');
 
 -- auditlog_fdw.log_requests: each vendor request at the chosen level
