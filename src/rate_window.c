@@ -29,9 +29,21 @@ alf_window_count(const AlfRateWindow *w, int64_t now_sec)
 int64_t
 alf_window_take(AlfRateWindow *w, int64_t now_sec, int limit)
 {
-	int			n = alf_window_count(w, now_sec);
-	int			slot = alf_window_slot(now_sec);
+	int			n;
+	int			slot;
 	int64_t		s;
+	int			i;
+
+	/*
+	 * Backends read the clock before they take the lock, so a start may
+	 * already be recorded at a later second than ours: count from there,
+	 * or that start would fall outside our window and one too many pass.
+	 */
+	for (i = 0; i < ALF_WINDOW_SECONDS; i++)
+		if (w->count[i] > 0 && w->sec[i] > now_sec)
+			now_sec = w->sec[i];
+	n = alf_window_count(w, now_sec);
+	slot = alf_window_slot(now_sec);
 
 	if (limit <= 0 || n < limit)
 	{

@@ -84,5 +84,14 @@ main(void)
 	UNIT_CHECK_INT(alf_window_count(&w, T0 + 61), 1);
 
 	free(log);
+	/*
+	 * two backends read the clock, then take the lock in the other order:
+	 * a start already recorded at a later second still counts
+	 */
+	memset(&w, 0, sizeof(w));
+	UNIT_CHECK(alf_window_take(&w, T0 + 1, 2) == -1);
+	UNIT_CHECK(alf_window_take(&w, T0 + 1, 2) == -1);
+	UNIT_CHECK_INT(alf_window_take(&w, T0, 2), T0 + 62);
+
 	return UNIT_FINISH("test_rate_window");
 }
