@@ -95,7 +95,7 @@ hex4(const unsigned char *s)
 }
 
 /*
- * Bytes of the \uXXXX escape (or surrogate pair) at in[0..len) to copy as
+ * Bytes of the \u escape (four hex digits, or a surrogate pair of them) at in[0..len) to copy as
  * they are, or 0 if it must become \uFFFD.  Malformed escapes are copied
  * (6 bytes, or what is left) for the parser to reject.
  */
